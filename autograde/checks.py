@@ -132,6 +132,7 @@ def _run_one(check: Check, seconds: float) -> dict:
                 signal.signal(signal.SIGALRM, previous)
     except CheckTimeout:
         passed, message = False, f"timed out after {seconds:g} s (an infinite loop?)"
+        return {"name": check.name, "passed": False, "message": message, "weight": float(check.weight), "timeout": True}
     except NotImplementedError:
         passed, message = False, "not implemented yet (the exercise still raises NotImplementedError)"
     except Exception as exc:  # student code may raise anything

@@ -1,0 +1,118 @@
+"""Command line: `autograde release|examples|grade|demo|quiz`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import course
+
+
+def _release(args, root):
+    from .release import release
+
+    for name in release(root, args.assignments or None):
+        print(f"released {name}: release/{name}/ and solutions/{name}/")
+    return 0
+
+
+def _examples(args, root):
+    from . import examples
+
+    for name in args.assignments or list(examples.PLANS):
+        for path in examples.build(root, name):
+            print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def _grade_and_show(root, assignment, submissions, args):
+    from rich.console import Console
+
+    from . import report
+    from .grade import grade
+
+    console = Console()
+    results = grade(root, assignment, submissions, check_timeout=args.check_timeout, cell_timeout=args.cell_timeout,
+                    progress=lambda s: console.print(f"grading {s} / {assignment} ..."))
+    report.print_table(assignment, results, console)
+    if args.json:
+        report.write_json(results, Path(args.json))
+        console.print(f"wrote {args.json}")
+    return results
+
+
+def _grade(args, root):
+    _grade_and_show(root, args.assignment, args.submissions, args)
+    return 0
+
+
+def _demo(args, root):
+    from . import examples
+    from .release import release
+
+    release(root)
+    for name in examples.PLANS:
+        examples.build(root, name)
+        _grade_and_show(root, name, root / examples.EXAMPLES_DIR, args)
+    return 0
+
+
+def _add_grading_options(parser):
+    parser.add_argument("--json", help="also write the grades as JSON to this file")
+    parser.add_argument("--check-timeout", type=float, default=None, help="seconds each hidden check may run (default 20)")
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds each notebook cell may run (default 600)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `autograde` command."""
+    parser = argparse.ArgumentParser(prog="autograde", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="build release/ (student notebooks) and solutions/ from source/")
+    p.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    p.set_defaults(func=_release)
+    p = sub.add_parser("examples", help="rebuild the example submissions under examples/submitted/")
+    p.add_argument("assignments", nargs="*", help="assignment names (default: all with examples)")
+    p.set_defaults(func=_examples)
+    p = sub.add_parser("grade", help="autograde every DIR/<student>/<ASSIGNMENT>/ into the gradebook")
+    p.add_argument("assignment")
+    p.add_argument("--submissions", type=Path, default=None, help="folder of <student>/<assignment>/ (default: submitted/)")
+    _add_grading_options(p)
+    p.set_defaults(func=_grade)
+    p = sub.add_parser("demo", help="release, grade the bundled example submissions, print the grades")
+    _add_grading_options(p)
+    p.set_defaults(func=_demo)
+    try:
+        from .quiz import cli as quiz_cli
+    except ImportError:
+        quiz_cli = None
+    if quiz_cli is not None:
+        quiz_cli.add_parser(sub)
+    return parser
+
+
+def _quiet_library_warnings() -> None:
+    """Hide warnings from nbgrader's and nbformat's internals that say nothing to an instructor."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=Warning, module=r"(nbgrader|nbformat|sqlalchemy)(\..*)?$")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def main(argv=None) -> int:
+    """Run the command line; errors are printed as one line naming the fix, exit status 1."""
+    _quiet_library_warnings()
+    args = build_parser().parse_args(argv)
+    if getattr(args, "func", None) is None:  # subcommands added by the quiz module
+        from .quiz import cli as quiz_cli
+
+        return quiz_cli.run(args)
+    try:
+        root = course.find_root()
+        return args.func(args, root)
+    except (course.CourseError, ValueError, KeyError) as exc:
+        print(f"autograde: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Grade every submission of an assignment into the gradebook, with feedback and typed per-cell results."""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from . import course, notebooks
+from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
+from .nbsteps import META_KEY
+
+
+@contextlib.contextmanager
+def _grading_env(check_timeout: float | None):
+    """Environment the grading kernels inherit: grading mode and the per-check time limit."""
+    saved = {k: os.environ.get(k) for k in (GRADING_ENV, CHECK_TIMEOUT_ENV)}
+    os.environ[GRADING_ENV] = "1"
+    if check_timeout is not None:
+        os.environ[CHECK_TIMEOUT_ENV] = str(check_timeout)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def find_submissions(folder: Path, assignment: str) -> list[str]:
+    """Student ids with a `<folder>/<student>/<assignment>/` submission."""
+    if not folder.is_dir():
+        raise course.CourseError(f"submissions folder {folder} does not exist; pass --submissions DIR")
+    return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
+
+
+def precheck(folder: Path, student: str, assignment: str, names: list[str]) -> str | None:
+    """Why a submission cannot be graded (missing or unreadable notebook), or None when it can."""
+    for name in names:
+        path = folder / student / assignment / name
+        if not path.is_file():
+            return f"{student}/{assignment}/{name} is missing; submit the released notebook under that name"
+        try:
+            notebooks.read(path)
+        except notebooks.NotebookError as exc:
+            return str(exc).replace(str(folder) + os.sep, "")
+    return None
+
+
+def _reason(result: dict) -> str:
+    text = "\n".join(filter(None, [result.get("log"), result.get("error")]))
+    lines = [ln.strip() for ln in text.splitlines() if "ERROR" in ln or "Error" in ln or "error" in ln]
+    return (lines[-1] if lines else text.strip().splitlines()[-1] if text.strip() else "nbgrader failed")[:400]
+
+
+def _messages(root: Path, assignment: str, student: str) -> dict:
+    """grade_id -> the typed verdict stored in the graded notebooks."""
+    found = {}
+    for path in sorted((root / "graded" / student / assignment).glob("*.ipynb")):
+        try:
+            nb = notebooks.read(path)
+        except notebooks.NotebookError:
+            continue
+        for cell in nb.cells:
+            if META_KEY in cell.metadata and notebooks.grade_id(cell):
+                found[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
+    return found
+
+
+def _grade_cells(gb, assignment: str) -> dict:
+    """grade_id -> max points for every grade cell of the released assignment."""
+    cells = {}
+    for nb in gb.find_assignment(assignment).notebooks:
+        for cell in nb.grade_cells:
+            cells[cell.name] = float(cell.max_score)
+    return cells
+
+
+def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: dict) -> dict:
+    """One student's totals and per-cell results from the gradebook (manual scores win)."""
+    from nbgrader.api import Gradebook
+
+    messages = _messages(root, assignment, student)
+    cells = {}
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(assignment, student)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                typed = messages.get(grade.name, {})
+                manual = grade.manual_score is not None
+                cells[grade.name] = {
+                    "score": float(grade.score or 0.0),
+                    "max": float(grade.max_score),
+                    "status": "manual" if manual else typed.get("status", "passed" if grade.score == grade.max_score else "failed"),
+                    "message": typed.get("message", ""),
+                }
+    for gid, mx in gb_cells.items():
+        cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
+    total = round(sum(c["score"] for c in cells.values()), 4)
+    return {"total": total, "max": round(sum(c["max"] for c in cells.values()), 4), "status": "graded", "cells": cells}
+
+
+def _failed(gb_cells: dict, reason: str) -> dict:
+    cells = {gid: {"score": 0.0, "max": mx, "status": "error", "message": reason} for gid, mx in gb_cells.items()}
+    return {"total": 0.0, "max": round(sum(gb_cells.values()), 4), "status": "error", "reason": reason, "cells": cells}
+
+
+def ensure_released(root: Path, assignment: str) -> None:
+    """Release the assignment first when the gradebook does not know it yet."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .release import release
+
+    db_url = course.load_config(root).CourseDirectory.db_url
+    try:
+        with Gradebook(db_url) as gb:
+            gb.find_assignment(assignment)
+            return
+    except MissingEntry:
+        pass
+    release(root, [assignment])
+
+
+def grade(root: Path, assignment: str, submissions: Path | None = None, check_timeout: float | None = None,
+          cell_timeout: int | None = None, progress=None) -> dict:
+    """Autograde each submission; one broken submission is reported with a reason, the rest are graded."""
+    from nbgrader.api import Gradebook
+
+    course.check_assignment(root, assignment)
+    folder = Path(submissions).resolve() if submissions else root / "submitted"
+    students = find_submissions(folder, assignment)
+    ensure_released(root, assignment)
+    overrides = {"CourseDirectory.submitted_directory": str(folder)}
+    if cell_timeout:
+        overrides["Execute.timeout"] = int(cell_timeout)
+    api = course.nbgrader_api(root, **overrides)
+    db_url = api.coursedir.db_url
+    with Gradebook(db_url) as gb:
+        gb_cells = _grade_cells(gb, assignment)
+    names = sorted(p.name for p in (root / "release" / assignment).glob("*.ipynb"))
+    results = {}
+    with _grading_env(check_timeout):
+        for student in students:
+            if progress:
+                progress(student)
+            problem = precheck(folder, student, assignment, names)
+            if problem:
+                results[student] = _failed(gb_cells, problem)
+                continue
+            outcome = api.autograde(assignment, student, force=True, create=True)
+            if outcome["success"]:
+                api.generate_feedback(assignment, student, force=True)
+                results[student] = collect(root, assignment, student, db_url, gb_cells)
+            else:
+                results[student] = _failed(gb_cells, _reason(outcome))
+    return results

@@ -1,0 +1,27 @@
+"""Grades as a table for people and as JSON for programs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_json(results: dict, path: Path) -> None:
+    """Write `{student: {total, max, status, cells: {grade_id: {score, max, status, message}}}}`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def print_table(assignment: str, results: dict, console=None) -> None:
+    """Print one row per student: total, status, and the cells that lost points."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"Grades for {assignment}")
+    for column in ("student", "score", "status", "lost points"):
+        table.add_column(column, overflow="fold")
+    for student, res in sorted(results.items()):
+        lost = [f"{gid} {c['score']:g}/{c['max']:g} ({c['status']})" for gid, c in res["cells"].items() if c["score"] < c["max"]]
+        note = res.get("reason") or "; ".join(lost) or "-"
+        table.add_row(student, f"{res['total']:g} / {res['max']:g}", res["status"], note)
+    console.print(table)

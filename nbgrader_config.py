@@ -1,0 +1,24 @@
+"""nbgrader settings for the kit; `autograde` loads this file, and so do nbgrader's own commands."""
+from autograde.nbsteps import GRADING_PREPROCESSORS, FEEDBACK_PREPROCESSORS
+
+c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
+
+c.CourseDirectory.course_id = "fastai-core"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+# Graded copies go to `graded/`, so they are not confused with the `autograde/` package.
+c.CourseDirectory.autograded_directory = "graded"
+c.CourseDirectory.feedback_directory = "feedback"
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Deep-learning cells train models: a generous per-cell limit; each hidden check also has its own
+# limit (AUTOGRADE_CHECK_TIMEOUT, default 20 s) so one infinite loop costs one check, not the run.
+c.Execute.timeout = 600
+# A deleted grade cell is put back from the gradebook and still counts.
+c.OverwriteCells.add_missing_cells = True
+
+c.Autograde.autograde_preprocessors = GRADING_PREPROCESSORS
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
