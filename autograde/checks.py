@@ -91,8 +91,8 @@ def compare(check: Check, value) -> tuple[bool, str]:
         return (got == expected, "" if got == expected else f"expected shape {expected}, got {got}")
     if check.kind == "equal":
         if isinstance(expected, (str, bool, int, tuple)) and not hasattr(value, "shape"):
-            same = type(value) is type(expected) and value == expected if isinstance(expected, bool) else value == expected
-            return (bool(same), "" if same else f"got {_brief(value)}")
+            same = bool(value == expected) and (type(value) is type(expected) or not isinstance(expected, bool))
+            return (same, "" if same else f"got {_brief(value)}")
         a, b = to_numpy(value), to_numpy(expected)
         if a.shape != b.shape:
             return (False, f"expected shape {b.shape}, got {a.shape}")
@@ -104,7 +104,7 @@ def compare(check: Check, value) -> tuple[bool, str]:
         return (False, f"expected shape {b.shape}, got {a.shape}")
     if np.allclose(a, b, atol=check.atol, rtol=check.rtol, equal_nan=False):
         return (True, "")
-    diff = np.nanmax(np.abs(a - b)) if a.size else 0.0
+    diff = float(np.abs(a - b).max()) if a.size else 0.0
     return (False, f"values differ (largest difference {diff:.3g}, tolerance {check.atol:g})")
 
 
