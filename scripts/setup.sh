@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv with the kit and its pinned dependencies; does nothing when it is up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+stamp=.venv/.kit-installed
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing the kit and its pinned dependencies (a few minutes the first time)"
+  .venv/bin/python -m pip install -q --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
+  .venv/bin/python -m pip install -q -e ".[test,lab]" 2> >(grep -v "^WARNING: Location" >&2)
+  .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
+  touch "$stamp"
+fi
