@@ -1,0 +1,51 @@
+"""Find hidden-test or solution text in student-facing files."""
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from . import notebooks, regions
+
+MIN_LENGTH = 10
+
+
+def _visible_text(nb) -> str:
+    out = []
+    for cell in nb.cells:
+        text = cell.source
+        for kind in regions.KINDS:
+            text = regions.remove(text, kind)
+        out.append(text)
+    return "\n".join(out)
+
+
+def secret_lines(source: Path, kind: str) -> set[str]:
+    """Distinctive lines inside `kind` regions of a source notebook (lines also shown to students excluded)."""
+    nb = notebooks.read(source)
+    visible = _visible_text(nb)
+    lines = set()
+    for cell in nb.cells:
+        for body in regions.bodies(cell.source, kind, where=f"{source}, cell {notebooks.grade_id(cell)}"):
+            lines.update(line.strip() for line in body.splitlines())
+    return {line for line in lines if len(line) >= MIN_LENGTH and line not in visible}
+
+
+def readable_text(path: Path) -> str:
+    """A file's text as a reader sees it: notebook sources and outputs, or HTML without tags."""
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        return html.unescape(re.sub(r"<[^>]+>", "", raw))
+    if path.suffix == ".ipynb":
+        return json.dumps(json.loads(raw), ensure_ascii=False).replace("\\n", "\n").replace('\\"', '"')
+    return raw
+
+
+def find_leaks(paths, secrets: set[str]) -> list[str]:
+    """'file: line' for every secret line that appears in one of the files."""
+    found = []
+    for path in paths:
+        text = readable_text(Path(path))
+        found += [f"{path}: {line}" for line in sorted(secrets) if line in text]
+    return found
