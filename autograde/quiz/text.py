@@ -11,7 +11,7 @@ _CONTRACTIONS = {
     "can't": "can not", "cannot": "can not", "won't": "will not", "n't": " not",
     "it's": "it is", "that's": "that is", "there's": "there is", "let's": "let us",
 }
-NEGATORS = frozenset({"not", "no", "never", "without", "neither", "nor", "none", "nothing"})
+NEGATORS = frozenset({"not", "no", "never", "without", "neither", "nor", "none", "nothing", "rather", "instead", "avoid"})
 
 STOPWORDS = frozenset("""
 a an the and or but if then so of to in on at by for with from into onto over under about as is are was were be
@@ -37,7 +37,8 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    text = re.sub(r"[\u2010-\u2015]", "-", text)
+    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)
+    text = re.sub(r"-\s*(?=(lr|learning|grad|gradient|eta|alpha)\b)|(?<![a-z0-9])-\s*(?=\d)|\s-\s", " minus ", text)
     return text
 
 
