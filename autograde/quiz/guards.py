@@ -18,17 +18,19 @@ def is_copied(answer: str, question: str) -> bool:
     if not a or not qs:
         return False
     novel = a - qs
-    return len(novel) <= max(1, len(a) // 6) and len(a & qs) >= 0.5 * len(qs)
+    return len(novel) <= len(a) // 6 and len(a & qs) >= 0.6 * len(qs)
 
 
 def is_term_list(text: str) -> bool:
     """A bare list of terms: short comma/line separated fragments with (almost) no function words."""
     ws = words(text)
-    if len(ws) < 3:
+    if len(ws) < 2:
         return False
     stop_ratio = sum(1 for w in ws if w in STOPWORDS) / len(ws)
     segs = [s for s in re.split(r"[,;\n\u2022/|]+|\s-\s", text) if words(s)]
-    if len(segs) >= 3 and sum(len(words(s)) for s in segs) / len(segs) <= 2.6 and stop_ratio <= 0.2:
+    if len(segs) >= 3 and sum(len(words(s)) for s in segs) / len(segs) <= 2.6 and stop_ratio <= 0.34:
+        return True
+    if len(segs) >= 2 and stop_ratio == 0 and all(len(words(s)) <= 3 for s in segs):
         return True
     return stop_ratio == 0 and len(ws) >= 4 and not re.search(r"[.!?]\s", text + " ")
 

@@ -33,7 +33,7 @@ def parse_phrase(phrase: str, synonyms_key: tuple) -> tuple[tuple[tuple[str, ...
             if alt.startswith("@") and len(alt) > 1 and alt[1:] in syn:
                 alts.extend(_alt_tokens(a) for a in syn[alt[1:]])
             elif alt:
-                alts.append(_alt_tokens(alt) if alt not in ("-=", "+=", "*=", "==", "@", "->") else (alt,))
+                alts.append(_alt_tokens(alt) if alt not in ("-=", "+=", "*=", "==", "@", "->", "+", "*", "/") else (alt,))
         slots.append(tuple(a for a in alts if a))
     return tuple(s for s in slots if s)
 

@@ -28,7 +28,7 @@ def _phrase_hit(doc: Doc, phrase: str, syn, window):
     hit = doc.find(phrase[2:] if anchored else phrase, syn, window)
     if hit is None or hit.negated:
         return None
-    if anchored and sum(1 for t in doc.toks[: hit.start] if t != "|") > 2:
+    if anchored and (hit.start > 2 or "|" in doc.toks[: hit.start]):
         return None
     return hit
 

@@ -8,7 +8,7 @@ from .rubric import Question, load
 from .runner import run_code
 from .split import split_answer
 
-OTHER_Q_MARGIN = 0.5
+OTHER_Q_MARGIN = 0.3
 
 
 def _semantic_conflict(q: Question, text: str, frac: float) -> tuple[bool, float | None]:
@@ -20,7 +20,7 @@ def _semantic_conflict(q: Question, text: str, frac: float) -> tuple[bool, float
 
 def _other_question(rubric, q: Question, doc: Doc, own: float) -> int | None:
     """Number of another question this text answers clearly better, if any."""
-    if own >= 0.5:
+    if own >= 0.75:
         return None
     best, best_q = 0.0, None
     for other in rubric.questions.values():
@@ -44,7 +44,7 @@ def score_answer(chapter: str, q: int, answer: str, *, run_code_checks: bool = T
     code_earned = 0.0
     if guards.is_empty(answer):
         flags["empty"] = True
-    elif guards.is_copied(answer, qu.question):
+    elif guards.is_copied(answer, qu.question) and not (qu.kind != "prose" and split_answer(answer)[0].strip()):
         flags["copied"] = True
 
     prose_text = answer
@@ -80,7 +80,7 @@ def score_answer(chapter: str, q: int, answer: str, *, run_code_checks: bool = T
                 flags["other_language"] = True
             if guards.too_short(answer, qu.min_words):
                 flags["too_short"] = True
-            if res.misconceptions and res.gross >= 0.5 * res.max:
+            if res.misconceptions and res.gross >= 0.5 * res.max and res.earned > 0:
                 flags["conflict"] = True
             if prose_only and not flags:
                 other = _other_question(rubric, qu, doc, res.frac)

@@ -38,7 +38,8 @@ def fold(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)
-    text = re.sub(r"-\s*(?=(lr|learning|grad|gradient|eta|alpha)\b)|(?<![a-z0-9])-\s*(?=\d)|\s-\s", " minus ", text)
+    text = re.sub(r"-\s*(?=(lr|learning|grad|gradient|eta|alpha)\b)|(?<![a-z0-9])-\s*(?=\d)", " minus ", text)
+    text = re.sub(r"\s[-\u2013\u2014]+\s", " ; ", text)
     return text
 
 
@@ -122,8 +123,12 @@ def edit_distance_le(a: str, b: str, k: int) -> bool:
 @lru_cache(maxsize=65536)
 def term_matches(token: str, term: str) -> bool:
     """Does an answer token match a rubric term? (prefix with '*', stem equality, or a small typo)."""
-    if term.endswith("*"):
-        return token.startswith(term[:-1])
+    if term.endswith("*") and len(term) > 1:
+        pre = term[:-1]
+        if token.startswith(pre):
+            return True
+        return len(pre) >= 6 and token.isalpha() and any(
+            edit_distance_le(token[: len(pre) + d], pre, 1) for d in (-1, 0, 1))
     if token == term:
         return True
     st, sp = stem(token), stem(term)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 CORRECT_AT = 0.75
 PARTIAL_AT = 0.25
-TERM_LIST_CAP = 0.25
+TERM_LIST_CAP = 0.2
 SEM_HIGH = 0.72  # model similarity that contradicts a low rubric score
 SEM_LOW = 0.12   # model similarity that contradicts a high rubric score
 
