@@ -1,5 +1,5 @@
 """nbgrader settings for the kit; `autograde` loads this file, and so do nbgrader's own commands."""
-from autograde.nbsteps import GRADING_PREPROCESSORS, FEEDBACK_PREPROCESSORS
+from autograde.nbsteps import FEEDBACK_PREPROCESSORS, GRADING_PREPROCESSORS, SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
 
@@ -17,8 +17,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Deep-learning cells train models: a generous per-cell limit; each hidden check also has its own
 # limit (AUTOGRADE_CHECK_TIMEOUT, default 20 s) so one infinite loop costs one check, not the run.
 c.Execute.timeout = 600
-# A deleted grade cell is put back from the gradebook and still counts.
+# Edited grade cells are overwritten from the gradebook; deleted ones are put back (nbgrader's own
+# re-insertion fails when the cell before a deleted one is a read-only cell) and still count.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 
 c.Autograde.autograde_preprocessors = GRADING_PREPROCESSORS
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

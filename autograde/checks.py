@@ -152,7 +152,13 @@ def _summary(results) -> str:
 def grade(*checks: Check) -> None:
     """Run checks, show a result the grader reads; outside grading, raise if any check failed."""
     seconds = float(os.environ.get(CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT))
-    results = [_run_one(c, seconds) for c in checks]
+    results = []
+    for check in checks:
+        if any(r.get("timeout") for r in results):
+            results.append({"name": check.name, "passed": False, "message": "not run: an earlier check timed out",
+                            "weight": float(check.weight), "skipped": True})
+        else:
+            results.append(_run_one(check, seconds))
     total = sum(r["weight"] for r in results)
     earned = sum(r["weight"] for r in results if r["passed"])
     result = {"version": 1, "fraction": earned / total if total else 0.0, "checks": results}

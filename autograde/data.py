@@ -17,7 +17,7 @@ def _fastai_data_dir() -> Path:
     """fastai's data folder (honours FASTAI_HOME and ~/.fastai/config.ini)."""
     from fastai.data.external import fastai_cfg
 
-    return Path(fastai_cfg().data)
+    return Path(fastai_cfg().path("data"))
 
 
 def _reachable(url: str, seconds: float = PROBE_SECONDS) -> bool:

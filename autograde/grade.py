@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from . import course, notebooks
@@ -48,9 +49,11 @@ def precheck(folder: Path, student: str, assignment: str, names: list[str]) -> s
 
 
 def _reason(result: dict) -> str:
+    """The most telling line of a failed nbgrader run: its last exception that is not nbgrader's summary."""
     text = "\n".join(filter(None, [result.get("log"), result.get("error")]))
-    lines = [ln.strip() for ln in text.splitlines() if "ERROR" in ln or "Error" in ln or "error" in ln]
-    return (lines[-1] if lines else text.strip().splitlines()[-1] if text.strip() else "nbgrader failed")[:400]
+    found = re.findall(r"^\s*(?:\[ERROR\]\s*)?((?:\w+\.)*\w+(?:Error|Exception|Interrupt): .+)$", text, flags=re.M)
+    telling = [line for line in found if "NbGraderException" not in line]
+    return (telling or found or [text.strip()[-300:] or "nbgrader failed without a message"])[-1][:400]
 
 
 def _messages(root: Path, assignment: str, student: str) -> dict:

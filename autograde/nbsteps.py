@@ -5,14 +5,36 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, Execute, GetGrades, IgnorePattern, LimitOutput, NbGraderPreprocessor,
-    SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+    LimitOutput, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
 from . import regions
 from .scoring import verdict_from_outputs
 
 META_KEY = "autograde"
+
+
+class RestoreGradeCells(OverwriteCells):
+    """Put each deleted grade cell back after the nearest surviving cell that precedes it in the release."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source_nb.source_cells]
+        by_name = {cell.name: cell for cell in source_nb.source_cells}
+        points = {cell.name: cell.max_score for cell in source_nb.grade_cells}
+        solutions = {cell.name for cell in source_nb.solution_cells}
+        present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+        for name in (n for n in order if n in points and n not in present):
+            self.log.warning("Grade cell %s was deleted; restoring it from the gradebook", name)
+            restored = self.missing_cell_transform(by_name[name], points[name], is_solution=name in solutions)
+            before = order[: order.index(name)]
+            anchor = next((n for n in reversed(before) if n in present), None)
+            index = 0 if anchor is None else 1 + next(
+                i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == anchor)
+            nb.cells.insert(index, restored)
+            present.add(name)
+        return nb, resources
 
 
 class SaveTypedGrades(SaveAutoGrades):
@@ -51,6 +73,7 @@ def _feedback_text(cell) -> str:
     return "\n".join(lines) + "\n"
 
 
+SANITIZE_PREPROCESSORS = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, CheckCellMetadata]
 GRADING_PREPROCESSORS = [
     Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
 ]

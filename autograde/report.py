@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+MAX_LISTED = 4
+
 
 def write_json(results: dict, path: Path) -> None:
     """Write `{student: {total, max, status, cells: {grade_id: {score, max, status, message}}}}`."""
@@ -22,6 +24,8 @@ def print_table(assignment: str, results: dict, console=None) -> None:
         table.add_column(column, overflow="fold")
     for student, res in sorted(results.items()):
         lost = [f"{gid} {c['score']:g}/{c['max']:g} ({c['status']})" for gid, c in res["cells"].items() if c["score"] < c["max"]]
+        if len(lost) > MAX_LISTED:
+            lost = lost[:MAX_LISTED] + [f"and {len(lost) - MAX_LISTED} more cells"]
         note = res.get("reason") or "; ".join(lost) or "-"
         table.add_row(student, f"{res['total']:g} / {res['max']:g}", res["status"], note)
     console.print(table)

@@ -47,7 +47,7 @@ def _failed_messages(result) -> str:
 
 
 def verdict_from_outputs(outputs, max_points: float) -> CellVerdict:
-    """Decide a grade cell from its outputs; stderr and printed text never change the score."""
+    """Decide a grade cell from its outputs; stderr and printed text never change the score; a hang scores 0."""
     result = _result_output(outputs)
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if result is not None:
@@ -55,9 +55,11 @@ def verdict_from_outputs(outputs, max_points: float) -> CellVerdict:
             fraction = _fraction(result)
         except ScoreError as exc:
             return CellVerdict(0.0, max_points, "error", f"invalid result: {exc}")
+        timed_out = [c for c in result.get("checks", []) if c.get("timeout")]
+        if timed_out:  # the student's code hung: the cell scores 0, whatever ran before
+            return CellVerdict(0.0, max_points, "timeout", f"{timed_out[0].get('name')}: {timed_out[0].get('message')}")
         score = round(fraction * max_points, 4)
-        timed_out = any(c.get("timeout") for c in result.get("checks", []))
-        status = "passed" if fraction == 1.0 else "timeout" if timed_out else "partial" if fraction > 0 else "failed"
+        status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
         return CellVerdict(score, max_points, status, _failed_messages(result))
     if errors:
         ename = errors[-1].get("ename", "Error")

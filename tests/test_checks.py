@@ -83,3 +83,19 @@ def test_grade_emits_fraction_and_raises_outside_grading(monkeypatch, capsys):
 def test_rand_is_deterministic():
     assert torch.equal(ck.rand(3, 4, seed=1), ck.rand(3, 4, seed=1))
     assert not torch.equal(ck.rand(3, 4, seed=1), ck.rand(3, 4, seed=2))
+
+
+def test_checks_after_a_timeout_are_skipped(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setenv(ck.GRADING_ENV, "1")
+    monkeypatch.setenv(ck.CHECK_TIMEOUT_ENV, "0.2")
+
+    def forever():
+        while True:
+            pass
+
+    ck.grade(ck.equal("first", lambda: 1, 1), ck.equal("hangs", forever, 1), ck.equal("after", lambda: 1, 1))
+    first, hangs, after = shown[-1][ck.RESULT_MIME]["checks"]
+    assert first["passed"] and hangs["timeout"] and after == {
+        "name": "after", "passed": False, "message": "not run: an earlier check timed out", "weight": 1.0, "skipped": True}

@@ -42,9 +42,10 @@ def test_error_output_and_timeouts_have_reasons():
     assert verdict_from_outputs([timeout], 2).status == "timeout"
 
 
-def test_timed_out_check_marks_the_cell_timeout():
-    v = verdict_from_outputs([result(0.0, [{"name": "a", "passed": False, "message": "timed out", "timeout": True}])], 2)
-    assert (v.score, v.status) == (0.0, "timeout")
+def test_a_timed_out_check_zeroes_the_cell_with_the_reason():
+    checks = [{"name": "ok", "passed": True, "message": ""}, {"name": "a", "passed": False, "message": "timed out after 2 s", "timeout": True}]
+    v = verdict_from_outputs([result(0.5, checks)], 2)
+    assert (v.score, v.status, v.message) == (0.0, "timeout", "a: timed out after 2 s")
 
 
 def test_no_result_at_all_scores_zero_with_a_reason():
