@@ -1,0 +1,101 @@
+"""Chapter 4 end to end: release, grade the committed example submissions, exact scores, no leaks."""
+import json
+import shutil
+
+import pytest
+
+from autograde import leaks, notebooks
+from autograde.checks import RESULT_MIME
+from autograde.cli import main
+from conftest import REPO
+
+A = "04_mnist_basics"
+NB = f"{A}.ipynb"
+FULL = 46.0
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ch4")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source" / A, root / "source" / A)
+    shutil.copytree(REPO / "examples" / "submitted", root / "incoming")
+    return root
+
+
+@pytest.fixture(scope="module")
+def grades(course):
+    mp = pytest.MonkeyPatch()
+    mp.chdir(course)
+    try:
+        out = course / "grades.json"
+        assert main(["grade", A, "--submissions", "incoming", "--json", str(out), "--check-timeout", "5"]) == 0
+        return json.loads(out.read_text())
+    finally:
+        mp.undo()
+
+
+def test_complete_submission_gets_full_marks(grades):
+    assert grades["example-complete"]["max"] == FULL
+    assert grades["example-complete"]["total"] == FULL
+    assert {c["status"] for c in grades["example-complete"]["cells"].values()} == {"passed"}
+
+
+def test_untouched_release_scores_zero_on_every_cell_without_crashing(grades):
+    res = grades["example-untouched"]
+    assert res["status"] == "graded" and res["total"] == 0.0
+    assert {c["status"] for c in res["cells"].values()} == {"failed"}
+
+
+def test_every_hidden_check_fails_on_the_release_stub(course, grades):
+    graded = notebooks.read(course / "graded" / "example-untouched" / A / NB)
+    source = notebooks.read(REPO / "source" / A / NB)
+    grade_ids = [notebooks.grade_id(c) for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    seen = {}
+    for cell in graded.cells:
+        for out in cell.get("outputs", []):
+            if RESULT_MIME in out.get("data", {}):
+                seen[notebooks.grade_id(cell)] = out["data"][RESULT_MIME]["checks"]
+    assert sorted(seen) == sorted(grade_ids)
+    passing = [(gid, c["name"]) for gid, checks in seen.items() for c in checks if c["passed"]]
+    assert passing == [], f"hidden checks that pass on the untouched stub: {passing}"
+
+
+def test_partial_submission_gets_its_exact_partial_score(grades):
+    res = grades["example-partial"]
+    lost = {gid: c["score"] for gid, c in res["cells"].items() if c["score"] < c["max"]}
+    assert lost == {"test_ex0_by_hand": 0.25, "test_ex6_acc": 1.5, "test_ex8_by_hand": 0.0}
+    assert res["total"] == 43.75
+    assert "an output of 0 is not a 3" in res["cells"]["test_ex6_acc"]["message"]
+
+
+def test_edited_test_is_restored_and_deleted_test_still_counts(grades):
+    res = grades["example-tampered-tests"]
+    assert res["cells"]["test_ex1_rank"]["score"] == 0.0  # a fake "passed" print and result did not help
+    assert res["cells"]["test_ex3_poly"] == {"score": 1.0, "max": 1.0, "status": "passed", "message": ""}
+    assert res["total"] == FULL - 1
+
+
+def test_infinite_loop_zeroes_that_cell_with_a_timeout_reason_and_the_rest_is_graded(grades):
+    res = grades["example-infinite-loop"]
+    cell = res["cells"]["test_ex1_slice"]
+    assert (cell["score"], cell["status"]) == (0.0, "timeout")
+    assert "timed out after 5 s" in cell["message"]
+    assert res["total"] == FULL - 1
+
+
+def test_gradebook_agrees_with_the_report(course, grades):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student, res in grades.items():
+            assert gb.find_submission(A, student).score == pytest.approx(res["total"])
+
+
+def test_feedback_holds_no_hidden_test_text(course, grades):
+    secrets = leaks.secret_lines(REPO / "source" / A / NB, "hidden")
+    files = sorted((course / "feedback").rglob("*.html"))
+    assert len(files) == len(grades)
+    assert leaks.find_leaks(files, secrets) == []
+    partial = (course / "feedback" / "example-partial" / A / f"{A}.html").read_text()
+    assert "PARTIAL: 1.5 of 2 points" in partial
