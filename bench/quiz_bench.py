@@ -67,10 +67,10 @@ def evaluate(rows, score_answer, show_errors: bool):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--errors", action="store_true", help="list the misclassified answers")
-    ap.add_argument("--no-semantic", action="store_true", help="disable the optional sentence model")
+    ap.add_argument("--semantic", action="store_true", help="enable the optional sentence model (if installed)")
     args = ap.parse_args()
-    if args.no_semantic:
-        os.environ["AUTOGRADE_QUIZ_SEMANTIC"] = "0"
+    if args.semantic:
+        os.environ["AUTOGRADE_QUIZ_SEMANTIC"] = "1"
     t0 = time.perf_counter()
     from autograde.quiz import semantic
     from autograde.quiz.scorer import score_answer

@@ -101,10 +101,13 @@ def _question(d: dict) -> Question:
     )
 
 
+def load(chapter: str | int) -> Rubric:
+    """Load and validate the rubric of a chapter ('04' or 4); cached."""
+    return _load(f"{int(chapter):02d}")
+
+
 @lru_cache(maxsize=None)
-def load(chapter: str) -> Rubric:
-    """Load and validate the rubric of a chapter ('04' or 4)."""
-    ch = f"{int(chapter):02d}"
+def _load(ch: str) -> Rubric:
     path = RUBRIC_DIR / f"{ch}.json"
     if not path.exists():
         raise KeyError(f"no questionnaire rubric for chapter {ch}")
