@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from . import course
+from .quiz import cli as quiz_cli
 
 
 def _release(args, root):
@@ -81,12 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="release, grade the bundled example submissions, print the grades")
     _add_grading_options(p)
     p.set_defaults(func=_demo)
-    try:
-        from .quiz import cli as quiz_cli
-    except ImportError:
-        quiz_cli = None
-    if quiz_cli is not None:
-        quiz_cli.add_parser(sub)
+    quiz_cli.add_parser(sub)
     return parser
 
 
@@ -102,10 +98,8 @@ def main(argv=None) -> int:
     """Run the command line; errors are printed as one line naming the fix, exit status 1."""
     _quiet_library_warnings()
     args = build_parser().parse_args(argv)
-    if getattr(args, "func", None) is None:  # subcommands added by the quiz module
-        from .quiz import cli as quiz_cli
-
-        return quiz_cli.run(args)
+    if args.command == "quiz":  # needs no course folder
+        return args.func(args)
     try:
         root = course.find_root()
         return args.func(args, root)

@@ -5,15 +5,13 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+from tests.paths import SHARED_DATA
 
 # Kernels started by tests (nbval, grading) inherit these: no network probe, strict checks.
 os.environ.setdefault("AUTOGRADE_OFFLINE", "1")
 os.environ.pop("AUTOGRADE_GRADING", None)
 # nbgrader runs `alembic` and kernels from this interpreter's bin/.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")

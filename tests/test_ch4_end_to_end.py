@@ -7,7 +7,7 @@ import pytest
 from autograde import leaks, notebooks
 from autograde.checks import RESULT_MIME
 from autograde.cli import main
-from conftest import REPO
+from tests.paths import REPO
 
 A = "04_mnist_basics"
 NB = f"{A}.ipynb"

@@ -8,7 +8,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-from conftest import REPO
+from tests.paths import REPO
 
 REPORT = """import json as _json
 print('FIDELITY' + _json.dumps({

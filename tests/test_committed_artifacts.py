@@ -6,7 +6,7 @@ import pytest
 
 from autograde import course, examples
 from autograde.release import release
-from conftest import REPO
+from tests.paths import REPO
 
 ASSIGNMENTS = course.assignments(REPO)
 

@@ -2,7 +2,7 @@
 import pytest
 
 from autograde import course, leaks
-from conftest import REPO
+from tests.paths import REPO
 
 
 @pytest.mark.parametrize("assignment", course.assignments(REPO))

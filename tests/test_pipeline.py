@@ -6,7 +6,7 @@ import pytest
 
 from autograde import regions
 from autograde.cli import main
-from toy_course import ASSIGNMENT, HIDDEN_DOUBLE, HIDDEN_MEAN, make_course, submission
+from tests.toy_course import ASSIGNMENT, HIDDEN_DOUBLE, HIDDEN_MEAN, make_course, submission
 
 RIGHT = {"ex_double": "def double(x):\n    return x * 2", "ex_mean": "def mean_rows(t):\n    return t.mean(-1)"}
 
