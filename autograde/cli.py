@@ -1,4 +1,4 @@
-"""Command line: `autograde release|examples|grade|demo|quiz`."""
+"""Command line: `autograde release|examples|questionnaire|grade|demo|quiz`."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +23,17 @@ def _examples(args, root):
     for name in args.assignments or list(examples.PLANS):
         for path in examples.build(root, name):
             print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def _questionnaire(args, root):
+    from . import notebooks
+    from .quiz.notebook import build
+
+    for chapter in args.chapters:
+        path = root / "source" / f"{chapter}_questionnaire" / f"{chapter}_questionnaire.ipynb"
+        notebooks.write(build(chapter), path)
+        print(f"wrote {path.relative_to(root)} (then run `autograde release`)")
     return 0
 
 
@@ -74,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("examples", help="rebuild the example submissions under examples/submitted/")
     p.add_argument("assignments", nargs="*", help="assignment names (default: all with examples)")
     p.set_defaults(func=_examples)
+    p = sub.add_parser("questionnaire", help="write source/<CH>_questionnaire/ from the chapter's rubric")
+    p.add_argument("chapters", nargs="+", help="chapter numbers, e.g. 04")
+    p.set_defaults(func=_questionnaire)
     p = sub.add_parser("grade", help="autograde every DIR/<student>/<ASSIGNMENT>/ into the gradebook")
     p.add_argument("assignment")
     p.add_argument("--submissions", type=Path, default=None, help="folder of <student>/<assignment>/ (default: submitted/)")

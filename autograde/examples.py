@@ -75,6 +75,23 @@ PLANS = {
         ],
         "example-infinite-loop": [Answer("ex1_slice", _CH4_CROP_HANGS_ON_ODD_MARGIN)],
     },
+    "04_questionnaire": {
+        "example-complete": [],
+        "example-untouched": None,
+        # Real-looking answers of varied quality: paraphrase, partial, wrong, wrong code, key-word list,
+        # another language (sent to review), and an infinite loop in a code answer.
+        "example-mixed": [
+            Answer("q04_01", "as arrays of pixel values. a black and white picture has a single channel with "
+                             "brightness from 0-255; a colour picture stores three channels, RGB."),
+            Answer("q04_03", "It compares the image to the average 3 and 7."),
+            Answer("q04_07", "RMSE is the average of the errors and L1 norm is the biggest error."),
+            Answer("q04_09", "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]]) * 2\nt[:2, :2]"),
+            Answer("q04_20", "gradient, accuracy, zero, loss"),
+            Answer("q04_22", "La perte sert à entraîner le modèle avec ses gradients, la métrique sert aux humains "
+                             "pour juger la qualité du modèle."),
+            Answer("q04_26", "def pair_up(a, b):\n    while True:\n        pass\npair_up([1, 2, 3, 4], 'abcd')"),
+        ],
+    },
 }
 
 

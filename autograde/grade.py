@@ -9,15 +9,16 @@ from pathlib import Path
 from . import course, notebooks
 from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
 from .nbsteps import META_KEY
+from .quiz.runner import TIMEOUT_ENV as QUIZ_TIMEOUT_ENV
 
 
 @contextlib.contextmanager
 def _grading_env(check_timeout: float | None):
-    """Environment the grading kernels inherit: grading mode and the per-check time limit."""
-    saved = {k: os.environ.get(k) for k in (GRADING_ENV, CHECK_TIMEOUT_ENV)}
+    """Environment of grading kernels and quiz code runs: grading mode and the per-check time limit."""
+    saved = {k: os.environ.get(k) for k in (GRADING_ENV, CHECK_TIMEOUT_ENV, QUIZ_TIMEOUT_ENV)}
     os.environ[GRADING_ENV] = "1"
     if check_timeout is not None:
-        os.environ[CHECK_TIMEOUT_ENV] = str(check_timeout)
+        os.environ[CHECK_TIMEOUT_ENV] = os.environ[QUIZ_TIMEOUT_ENV] = str(check_timeout)
     try:
         yield
     finally:

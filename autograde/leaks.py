@@ -49,3 +49,23 @@ def find_leaks(paths, secrets: set[str]) -> list[str]:
         text = readable_text(Path(path))
         found += [f"{path}: {line}" for line in sorted(secrets) if line in text]
     return found
+
+
+
+def rubric_phrasings(chapter: str) -> set[str]:
+    """The matching patterns of a questionnaire rubric (key ideas and misconceptions)."""
+    from .quiz.rubric import load
+
+    found = set()
+    for question in load(chapter).questions.values():
+        for item in [*question.ideas, *question.misconceptions]:
+            found.update(item.any)
+    return {s for s in found if len(s) >= MIN_LENGTH}
+
+
+def rubric_secrets(chapter: str) -> set[str]:
+    """Rubric text students must never see: its phrasings and the model answers."""
+    from .quiz.rubric import load
+
+    answers = {line.strip() for q in load(chapter).questions.values() for line in q.model_answer.splitlines()}
+    return rubric_phrasings(chapter) | {a for a in answers if len(a) >= MIN_LENGTH}

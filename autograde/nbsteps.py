@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
     LimitOutput, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
-from . import regions
+from . import quizgrade, regions
+from .quiz.notebook import CODE_SUFFIX, parse_grade_id
 from .scoring import verdict_from_outputs
 
 META_KEY = "autograde"
+SKIP_TAG = "skip-execution"  # nbclient runs no cell with this tag
 
 
 class RestoreGradeCells(OverwriteCells):
@@ -37,30 +39,59 @@ class RestoreGradeCells(OverwriteCells):
         return nb, resources
 
 
+class SkipQuizCode(NbGraderPreprocessor):
+    """Questionnaire code answers are run by the quiz engine in its own process, not in the grading kernel."""
+
+    def preprocess_cell(self, cell, resources, index):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type == "code" and parse_grade_id(gid.removesuffix(CODE_SUFFIX)):
+            tags = cell.metadata.setdefault("tags", [])
+            if SKIP_TAG not in tags:
+                tags.append(SKIP_TAG)
+        return cell, resources
+
+
 class SaveTypedGrades(SaveAutoGrades):
     """Store each grade cell's typed verdict in the gradebook and in the graded cell's metadata."""
 
+    def preprocess(self, nb, resources):
+        self._companions = quizgrade.companions(nb)
+        return super().preprocess(nb, resources)
+
     def _add_score(self, cell, resources) -> None:
-        grade = self.gradebook.find_grade(
-            cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id)
-        if utils.is_solution(cell) or cell.cell_type != "code":
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
+        review = False
+        quiz = quizgrade.verdict(cell, self._companions.get(gid)) if utils.is_solution(cell) else None
+        if quiz is not None:
+            verdict, review = quiz
+        elif utils.is_solution(cell) or cell.cell_type != "code":
+            verdict = None
             grade.auto_score, _ = utils.determine_grade(cell, self.log)
         else:
             verdict = verdict_from_outputs(cell.outputs, float(cell.metadata["nbgrader"]["points"]))
+        if verdict is not None:
             grade.auto_score = verdict.score
             cell.metadata[META_KEY] = verdict.as_dict()
-        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        # Unsure answers go to the formgrader with the automatic score as a suggestion; a manual score wins.
+        grade.needs_manual_grade = review or grade.manual_score is not None or grade.auto_score is None
         self.gradebook.db.commit()
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback shows each grade cell's verdict and check messages, never its hidden source or traceback."""
+    """Feedback shows each grade cell's verdict and messages, never hidden test source, tracebacks or rubrics."""
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-            cell.source = regions.remove(cell.source, "hidden", where=f"grade cell {cell.metadata.nbgrader.get('grade_id')}")
-            cell.outputs = [new_output("stream", name="stdout", text=_feedback_text(cell))]
-        return cell, resources
+    def preprocess(self, nb, resources):
+        cells = []
+        for cell in nb.cells:
+            cells.append(cell)
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                cell.source = regions.remove(cell.source, "hidden", where=f"grade cell {cell.metadata.nbgrader.get('grade_id')}")
+                cell.outputs = [new_output("stream", name="stdout", text=_feedback_text(cell))]
+            elif utils.is_solution(cell) and META_KEY in cell.metadata:
+                cells.append(new_markdown_cell("**Grader:** " + _feedback_text(cell).replace("\n", "  \n")))
+        nb.cells = cells
+        return nb, resources
 
 
 def _feedback_text(cell) -> str:
@@ -73,7 +104,7 @@ def _feedback_text(cell) -> str:
     return "\n".join(lines) + "\n"
 
 
-SANITIZE_PREPROCESSORS = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, CheckCellMetadata]
+SANITIZE_PREPROCESSORS = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, SkipQuizCode, CheckCellMetadata]
 GRADING_PREPROCESSORS = [
     Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
 ]

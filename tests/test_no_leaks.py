@@ -1,7 +1,8 @@
-"""No solution or hidden-test text reaches release/ or solutions/ (feedback is checked in the end-to-end test)."""
+"""No solution, hidden-test or rubric text reaches release/ or solutions/ (feedback: the end-to-end tests)."""
 import pytest
 
 from autograde import course, leaks
+from autograde.quiz.rubric import chapters
 from tests.paths import REPO
 
 
@@ -17,12 +18,20 @@ def test_release_holds_no_solution_or_hidden_test_text(assignment):
 def test_solutions_hold_no_hidden_test_text(assignment):
     for source in sorted((REPO / "source" / assignment).glob("*.ipynb")):
         secrets = leaks.secret_lines(source, "hidden")
-        assert secrets
         assert leaks.find_leaks([REPO / "solutions" / assignment / source.name], secrets) == []
 
 
+@pytest.mark.parametrize("chapter", chapters())
+def test_questionnaire_release_holds_no_rubric_text(chapter):
+    released = sorted((REPO / "release" / f"{chapter}_questionnaire").glob("*.ipynb"))
+    assert released, f"run `autograde questionnaire {chapter}` and `autograde release`"
+    assert leaks.find_leaks(released, leaks.rubric_secrets(chapter)) == []
+    solutions = sorted((REPO / "solutions" / f"{chapter}_questionnaire").glob("*.ipynb"))
+    assert leaks.find_leaks(solutions, leaks.rubric_phrasings(chapter)) == []  # model answers may appear there
+
+
 def test_the_scanner_finds_a_planted_leak(tmp_path):
-    source = next((REPO / "source").glob("*/*.ipynb"))
+    source = REPO / "source" / "04_mnist_basics" / "04_mnist_basics.ipynb"
     secret = sorted(leaks.secret_lines(source, "hidden"))[0]
     planted = tmp_path / "feedback.html"
     planted.write_text(f"<pre><span>{secret}</span></pre>")

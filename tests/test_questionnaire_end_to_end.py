@@ -1,0 +1,80 @@
+"""The chapter 4 questionnaire graded through `autograde grade`: per-question scores, review, no rubric leaks."""
+import json
+import shutil
+
+import pytest
+
+from autograde import leaks
+from autograde.cli import main
+from tests.paths import REPO
+
+A = "04_questionnaire"
+FULL = 133.0
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quiz04")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source" / A, root / "source" / A)
+    shutil.copytree(REPO / "examples" / "submitted", root / "incoming", ignore=shutil.ignore_patterns("04_mnist_basics"))
+    mp = pytest.MonkeyPatch()
+    mp.chdir(root)
+    try:
+        assert main(["grade", A, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5"]) == 0
+    finally:
+        mp.undo()
+    return root
+
+
+@pytest.fixture(scope="module")
+def grades(course):
+    return json.loads((course / "grades.json").read_text())
+
+
+def test_model_answers_get_full_marks_and_a_blank_questionnaire_zero(grades):
+    assert (grades["example-complete"]["total"], grades["example-complete"]["max"]) == (FULL, FULL)
+    blank = grades["example-untouched"]
+    assert blank["status"] == "graded" and blank["total"] == 0.0 and len(blank["cells"]) == 37
+    assert {c["status"] for c in blank["cells"].values()} == {"failed"}
+
+
+def test_each_question_is_scored_with_partial_credit_and_a_reason(grades):
+    cells = grades["example-mixed"]["cells"]
+    lost = {gid: (c["score"], c["status"]) for gid, c in cells.items() if c["score"] < c["max"]}
+    assert lost == {
+        "q04_03": (2.0, "partial"),   # names two ideas, misses how the decision is made
+        "q04_07": (0.0, "failed"),    # wrong definitions
+        "q04_09": (2.0, "partial"),   # builds and doubles, but takes the top-left block
+        "q04_20": (0.8, "failed"),    # a bare list of key words
+        "q04_22": (1.0, "review"),    # another language: an instructor decides
+        "q04_26": (0.0, "failed"),    # the code loops forever
+    }
+    assert grades["example-mixed"]["total"] == pytest.approx(FULL - 1 - 5 - 2 - 3.2 - 2 - 4.5)
+    assert "did not finish within 5 s" in cells["q04_26"]["message"]
+    assert "[:2, :2]" not in cells["q04_09"]["message"] and "bottom right" in cells["q04_09"]["message"]
+
+
+def test_unsure_answers_wait_for_an_instructor_whose_score_wins(course):
+    from nbgrader.api import Gradebook
+
+    from autograde.grade import collect, _grade_cells
+
+    db = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        grade = gb.find_grade("q04_22", A, A, "example-mixed")
+        assert grade.needs_manual_grade and grade.auto_score == 1.0
+        grade.manual_score = 3.0
+        gb.db.commit()
+        cells = _grade_cells(gb, A)
+    res = collect(course, A, "example-mixed", db, cells)
+    assert res["cells"]["q04_22"]["score"] == 3.0 and res["cells"]["q04_22"]["status"] == "manual"
+
+
+def test_feedback_and_release_show_no_rubric(course):
+    secrets = leaks.rubric_secrets("04")
+    blank = course / "feedback" / "example-untouched" / A / f"{A}.html"
+    assert leaks.find_leaks([blank, REPO / "release" / A / f"{A}.ipynb"], secrets) == []
+    assert leaks.find_leaks(sorted((course / "feedback").rglob("*.html")), leaks.rubric_phrasings("04")) == []
+    mixed = (course / "feedback" / "example-mixed" / A / f"{A}.html").read_text()
+    assert "Grader:" in mixed and "REVIEW: 1 of 3 points" in mixed
