@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEV = ROOT / "tests" / "quiz" / "dev_04.jsonl"
+DEV_DIR = ROOT / "tests" / "quiz"
 ORD = {"incorrect": 0, "partial": 1, "correct": 2}
 
 
@@ -66,6 +66,7 @@ def evaluate(rows, score_answer, show_errors: bool):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("chapters", nargs="*", default=["04"], help="chapters to benchmark (default 04), e.g. 05 06 08")
     ap.add_argument("--errors", action="store_true", help="list the misclassified answers")
     ap.add_argument("--semantic", action="store_true", help="enable the optional sentence model (if installed)")
     args = ap.parse_args()
@@ -80,18 +81,22 @@ def main() -> int:
     t_model = time.perf_counter() - t0
     print(f"import autograde.quiz: {t_import:.2f} s   semantic model: "
           + (f"loaded in {t_model:.2f} s" if sem else "not used (not installed or disabled)"))
-    rows = [json.loads(l) for l in DEV.read_text(encoding="utf-8").splitlines() if l.strip()]
-    evaluate(rows, score_answer, args.errors)
-    # one full questionnaire: the first 'correct' answer of every question
-    firsts = {}
-    for r in rows:
-        if r["kind"] == "correct":
-            firsts.setdefault(r["q"], r)
-    t0 = time.perf_counter()
-    for r in sorted(firsts.values(), key=lambda r: r["q"]):
-        score_answer(r["chapter"], r["q"], r["answer"])
-    dt = time.perf_counter() - t0
-    print(f"full questionnaire ({len(firsts)} answers, code run in subprocesses): {dt:.2f} s on CPU")
+    for ch in args.chapters:
+        ch = f"{int(ch):02d}"
+        dev = DEV_DIR / f"dev_{ch}.jsonl"
+        print(f"--- chapter {ch} ({dev.relative_to(ROOT)})")
+        rows = [json.loads(l) for l in dev.read_text(encoding="utf-8").splitlines() if l.strip()]
+        evaluate(rows, score_answer, args.errors)
+        # one full questionnaire: the first 'correct' answer of every question
+        firsts = {}
+        for r in rows:
+            if r["kind"] == "correct":
+                firsts.setdefault(r["q"], r)
+        t0 = time.perf_counter()
+        for r in sorted(firsts.values(), key=lambda r: r["q"]):
+            score_answer(r["chapter"], r["q"], r["answer"])
+        dt = time.perf_counter() - t0
+        print(f"full questionnaire ({len(firsts)} answers, code run in subprocesses): {dt:.2f} s on CPU")
     return 0
 
 

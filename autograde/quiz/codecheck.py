@@ -18,7 +18,7 @@ def plain(v):
     if isinstance(v, dict) and "__t" in v:
         if v["__t"] in ("tensor", "array"):
             return plain(v.get("data"))
-        if v["__t"] in ("tuple", "iter"):
+        if v["__t"] in ("tuple", "iter", "L"):
             return [plain(x) for x in v["v"]]
         return v
     if isinstance(v, list):
@@ -43,6 +43,49 @@ def _line_matches(line, fn, atol) -> bool:
     return all(abs(f(x) - y) <= atol for x, y in zip(xs, ys))
 
 
+def _table_cells(v) -> dict | None:
+    """{(row, col): value} of a reported DataFrame (labels as strings), or None."""
+    if not (isinstance(v, dict) and v.get("__t") == "frame" and v.get("columns") is not None and v.get("data")):
+        return None
+    cells = {}
+    for r, row in zip(v["index"], v["data"]):
+        for c, x in zip(v["columns"], row):
+            cells[(str(plain(r)), str(plain(c)))] = plain(x)
+    return cells
+
+
+def _table_matches(cells: dict, a: dict) -> bool:
+    """Every expected cell holds its rating; missing pairs are absent, NaN, None or 0."""
+    for r, c, x in a["cells"]:
+        if not close(cells.get((str(r), str(c))), x, a.get("atol", 1e-6)):
+            return False
+    for r, c in a.get("missing", []):
+        if cells.get((str(r), str(c)), None) not in (None, "nan", 0, 0.0):
+            return False
+    return True
+
+
+def _dot_reference(rep: dict, a: dict) -> list | None:
+    """Dot product of the matching user and item embedding rows (plus 1-wide bias tables, and the
+    y_range squashing when the model keeps one), computed from the parameters the model reported."""
+    params = {k: plain(v) for k, v in (rep.get("params") or {}).items()}
+    mats = {k: v for k, v in params.items() if isinstance(v, list) and v and isinstance(v[0], list)}
+    users = [k for k, v in mats.items() if len(v) == a["n_users"] and len(v[0]) > 1]
+    items = [k for k, v in mats.items() if len(v) == a["n_items"] and len(v[0]) > 1 and k not in users]
+    if not users or not items:
+        return None
+    ub = [k for k, v in mats.items() if len(v) == a["n_users"] and len(v[0]) == 1]
+    ib = [k for k, v in mats.items() if len(v) == a["n_items"] and len(v[0]) == 1]
+    U, M = mats[users[0]], mats[items[0]]
+    out = []
+    for u, m in a["input"]:
+        d = sum(p * q for p, q in zip(U[u], M[m]))
+        if ub and ib:
+            d += mats[ub[0]][u][0] + mats[ib[0]][m][0]
+        out.append(d)
+    return out
+
+
 def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
     """(passed, detail) for one check against a run report."""
     a, k = check.args, check.kind
@@ -59,9 +102,50 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         return ok, ""
     if k == "any_value":
         vals = [plain(v) for v in report.get("values", [])] + [plain(report.get("final"))]
-        return any(close(v, a["expected"]) for v in vals), ""
+        return any(close(v, a["expected"], a.get("atol", 1e-6)) for v in vals), ""
+    if k == "final_type":
+        return report.get("final_type") in a["types"], ""
+    if k == "uses":
+        names = set(report.get("names") or [])
+        if "none" in a:
+            return not names & set(a["none"]), ""
+        return bool(names & set(a["any"])), ""
+    if k == "regex_extracts":
+        cands = report.get("candidates") or []
+        if not cands:
+            return False, "no pattern with a capture group (or one-argument function) was found"
+        idx = a.get("only")
+        picked = [[c[i] for i in idx] if idx else c for c in (plain(c) for c in cands)]
+        return any(close(c, a["expected"]) for c in picked), ""
+    if k == "call_table":
+        calls = report.get("calls") or []
+        if not report.get("has_function") or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
+            err = calls[a["call"]].get("error", "") if len(calls) > a["call"] else ""
+            return False, f"calling your function failed ({err})" if err else "no function was defined"
+        cells = _table_cells(calls[a["call"]]["v"])
+        if cells is None:
+            return False, "your function should return a DataFrame"
+        flipped = {(c, r): x for (r, c), x in cells.items()}
+        return _table_matches(cells, a) or (a.get("allow_transpose", False) and _table_matches(flipped, a)), ""
+    if k == "dot_model":
+        if not report.get("has_module"):
+            return False, "no nn.Module subclass was defined"
+        ref = _dot_reference(report, a)
+        if ref is None:
+            return False, "no user and item embedding tables of the requested sizes were found"
+        out = plain(report.get("output"))
+        out = [x[0] if isinstance(x, list) and len(x) == 1 else x for x in out] if isinstance(out, list) else out
+        lo_hi = a.get("y_range")
+        squashed = [1 / (1 + math.exp(-d)) * (lo_hi[1] - lo_hi[0]) + lo_hi[0] for d in ref] if lo_hi else None
+        atol = a.get("atol", 1e-4)
+        return close(out, ref, atol) or (squashed is not None and close(out, squashed, atol)), ""
+    if k == "module_trains":
+        losses = report.get("losses")
+        if not losses:
+            return False, "the model could not be trained"
+        return losses[1] < a.get("ratio", 0.5) * losses[0], ""
     if k == "final_value":
-        ok = close(plain(report.get("final")), a["expected"])
+        ok = close(plain(report.get("final")), a["expected"], a.get("atol", 1e-6))
         if ok and a.get("needs_slice") and not report.get("final_has_subscript"):
             return False, "the result should come from indexing the doubled tensor, not be typed in"
         return ok, ""
@@ -76,7 +160,7 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
             return False, f"calling your function failed ({err})" if err else ""
         v = calls[a["call"]]["v"]
         if k == "call_equals":
-            return close(plain(v), a["expected"]), ""
+            return close(plain(v), a["expected"], a.get("atol", 1e-6)), ""
         if isinstance(v, dict) and v.get("__t") == "iter":
             return False, "your function returns an iterator, not a list"
         items = v if isinstance(v, list) else []

@@ -28,6 +28,14 @@ def to_plain(v, depth=0):
         if getattr(v, "size", 0) > MAX_ITEMS:
             return {"__t": "array", "shape": list(v.shape), "data": None}
         return {"__t": "array", "shape": list(getattr(v, "shape", ())), "data": v.tolist()}
+    if mod.startswith("pandas") and hasattr(v, "to_numpy") and hasattr(v, "index"):
+        if getattr(v, "size", 0) > MAX_ITEMS:
+            return {"__t": "frame", "data": None}
+        cols = [to_plain(c, depth + 1) for c in v.columns] if hasattr(v, "columns") else None
+        return {"__t": "frame", "index": [to_plain(i, depth + 1) for i in v.index], "columns": cols,
+                "data": to_plain(v.to_numpy().tolist(), depth + 1)}
+    if mod.startswith("fastcore") and isinstance(getattr(v, "items", None), list):
+        return {"__t": "L", "v": [to_plain(x, depth + 1) for x in v.items[:MAX_ITEMS]]}
     if isinstance(v, tuple):
         return {"__t": "tuple", "v": [to_plain(x, depth + 1) for x in v[:MAX_ITEMS]]}
     if isinstance(v, (list, range)):
@@ -57,8 +65,39 @@ def plot_function(f, tx=None, ty=None, title=None, min=-2, max=2, figsize=(6, 4)
         ax.set_title(title)
 
 
+def _fastai_standins(torch):
+    """Light stand-ins for fastai's Module, Embedding, sigmoid_range and create_params (no fastai import)."""
+    nn = torch.nn
+
+    class Module(nn.Module):
+        """Like fastai's Module: no need to call super().__init__()."""
+
+        def __new__(cls, *args, **kwargs):
+            obj = super().__new__(cls)
+            nn.Module.__init__(obj)
+            return obj
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+    class Embedding(nn.Embedding):
+        def __init__(self, ni, nf, **kwargs):
+            super().__init__(ni, nf, **kwargs)
+            with torch.no_grad():
+                self.weight.normal_(0, 0.01)
+
+    def sigmoid_range(x, lo, hi):
+        return torch.sigmoid(x) * (hi - lo) + lo
+
+    def create_params(size):
+        return nn.Parameter(torch.zeros(*size).normal_(0, 0.01))
+
+    return dict(Module=Module, Embedding=Embedding, sigmoid_range=sigmoid_range, create_params=create_params)
+
+
 def prelude(tree):
-    """Provide the names a book notebook has in scope (torch, tensor, F, nn, np, plt, plot_function)."""
+    """Provide the names a book notebook has in scope (torch, tensor, F, nn, np, plt, plot_function, and
+    on use re, Path, pd, L and stand-ins for fastai's Module, Embedding, sigmoid_range, create_params)."""
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     used |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
     ns = {"__name__": "__main__", "__builtins__": builtins}
@@ -71,6 +110,22 @@ def prelude(tree):
     if "math" in used:
         import math
         ns["math"] = math
+    if "re" in used:
+        import re
+        ns["re"] = re
+    if "Path" in used:
+        from pathlib import Path
+        ns["Path"] = Path
+    if "pd" in used:
+        import pandas
+        ns["pd"] = pandas
+    if "L" in used:
+        from fastcore.foundation import L
+        ns["L"] = L
+    if used & {"Module", "Embedding", "sigmoid_range", "create_params"}:
+        import torch
+        ns.update(torch=torch, tensor=torch.tensor, F=torch.nn.functional, nn=torch.nn)
+        ns.update({k: v for k, v in _fastai_standins(torch).items() if k in used})
     ns["plot_function"] = plot_function
     return ns
 
@@ -95,11 +150,74 @@ def final_value_source(tree):
     if isinstance(last, ast.Expr):
         v = last.value
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in ("print", "display") and v.args:
-            v = v.args[0]
+            v = v.args[0] if len(v.args) == 1 else ast.copy_location(ast.Tuple(v.args, ast.Load()), v)
         return v, None
     if isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Name):
         return last.value, last.targets[0].id
     return None, None
+
+
+def regex_candidates(tree, ns, inputs):
+    """What each regex-like thing in the answer extracts from the inputs: one-argument functions it defines,
+    and patterns with a group (string constants or variables) applied with re.search -> group(1)."""
+    import re
+    out = []
+    for n in tree.body:
+        if isinstance(n, ast.FunctionDef) and len(n.args.args) == 1 and callable(ns.get(n.name)):
+            res = []
+            for s in inputs:
+                try:
+                    res.append(to_plain(ns[n.name](s)))
+                except Exception:
+                    res.append(None)
+            out.append(res)
+    pats = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    pats += [v for k, v in ns.items() if isinstance(v, str) and not k.startswith("_")]
+    for pat in list(dict.fromkeys(pats))[:50]:
+        try:
+            rx = re.compile(pat)
+        except (re.error, TypeError, ValueError):
+            continue
+        if rx.groups < 1:
+            continue
+        res = []
+        for s in inputs:
+            m = rx.search(s)
+            res.append(m.group(1) if m else None)
+        out.append(res)
+    return out
+
+
+def probe_module(tree, ns, probe):
+    """Instantiate the last class the answer defines with probe['init'], run it on probe['input'], and report
+    the output, the parameters (name -> values), and the loss before/after a few optimiser steps."""
+    import torch
+    rep = {}
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    mods = [ns[c] for c in classes if isinstance(ns.get(c), type) and issubclass(ns[c], torch.nn.Module)]
+    rep["has_module"] = bool(mods)
+    if not mods:
+        return rep
+    torch.manual_seed(0)
+    model = mods[-1](*probe.get("init", []))
+    x = torch.tensor(probe["input"])
+    out = model(x)
+    rep["output"] = to_plain(out)
+    rep["params"] = {k: to_plain(v) for k, v in model.named_parameters()}
+    rep["attrs"] = {k: to_plain(v) for k, v in vars(model).items()
+                    if not k.startswith("_") and isinstance(v, (int, float, tuple, list))}
+    if probe.get("target") is not None and rep["params"]:
+        y = torch.tensor(probe["target"], dtype=torch.float32)
+        opt = torch.optim.Adam(model.parameters(), lr=probe.get("lr", 0.05))
+        losses = []
+        for _ in range(probe.get("steps", 30)):
+            loss = torch.nn.functional.mse_loss(model(x).view(-1).float(), y)
+            losses.append(float(loss))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        rep["losses"] = [losses[0], losses[-1]]
+    return rep
 
 
 def main():
@@ -115,7 +233,14 @@ def main():
         code = spec["code"]
         tree = ast.parse(code)
         report["has_listcomp"] = any(isinstance(n, ast.ListComp) for n in ast.walk(tree))
+        report["names"] = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                                 | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)})
+        classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+        report["has_class"] = bool(classes)
         ns = prelude(tree)
+        if probe.get("setup"):  # the check's own inputs (e.g. a tiny DataFrame), defined before the answer runs
+            exec(compile(probe["setup"], "<setup>", "exec"), ns)
+        setup_ns = dict(ns)
         if kind == "plot" or "matplotlib" in code or "plt" in code:
             import matplotlib
             matplotlib.use("Agg")
@@ -147,13 +272,33 @@ def main():
         exec(compile(mod, "<answer>", "exec"), ns)
         if final_node is not None:
             if final_name is not None:
-                report["final"] = to_plain(ns.get(final_name))
+                fv = ns.get(final_name)
             else:
                 fn = Recorder().visit(ast.Expression(final_node)) if kind == "values" else ast.Expression(final_node)
-                report["final"] = to_plain(eval(compile(ast.fix_missing_locations(fn), "<answer>", "eval"), ns))
+                fv = eval(compile(ast.fix_missing_locations(fn), "<answer>", "eval"), ns)
+            report["final"] = to_plain(fv)
+            report["final_type"] = type(fv).__name__
+        if classes:
+            cls = tuple(ns[c] for c in classes if isinstance(ns.get(c), type))
+            insts = {k for k, v in ns.items() if cls and isinstance(v, cls)}
+            report["has_instance"] = bool(insts) or any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes for n in ast.walk(tree))
+            report["instance_state"] = any(bool(vars(ns[k])) for k in insts)
+            report["method_called"] = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and (
+                    (isinstance(n.func.value, ast.Name) and n.func.value.id in insts)
+                    or (isinstance(n.func.value, ast.Call) and isinstance(n.func.value.func, ast.Name)
+                        and n.func.value.func.id in classes))
+                for n in ast.walk(tree))
         if kind == "values":
             report["values"] = recorded + [to_plain(v) for k, v in ns.items()
                                            if not k.startswith("_") and hasattr(v, "shape") and hasattr(v, "tolist")]
+            report["values"] += [to_plain(v) for k, v in ns.items() if not k.startswith("_") and k not in setup_ns
+                                 and isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float)) for x in v)]
+        elif kind == "regex":
+            report["candidates"] = regex_candidates(tree, ns, probe["inputs"])
+        elif kind == "module":
+            report.update(probe_module(tree, ns, probe))
         elif kind == "listcomp":
             comps = [n for n in ast.walk(tree) if isinstance(n, ast.ListComp)]
             pairs = []
@@ -188,6 +333,11 @@ def main():
                 f = ns[funcs[-1].name]
                 for args in probe["args"]:
                     try:
+                        args = [setup_ns[a["__name"]] if isinstance(a, dict) and "__name" in a else a for a in args]
+                        if probe.get("tensor_args"):
+                            import torch
+                            args = [torch.tensor(a, dtype=torch.float32) if i in probe["tensor_args"] else a
+                                    for i, a in enumerate(args)]
                         calls.append({"ok": True, "v": to_plain(f(*args))})
                     except Exception as e:
                         calls.append({"ok": False, "error": f"{type(e).__name__}: {e}"[:300]})
