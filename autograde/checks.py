@@ -1,17 +1,25 @@
-"""Hidden-test checks: each names what it calls, its inputs, the expected result and tolerance."""
+"""Hidden-test checks: each names what it calls, its inputs, the expected result and tolerance.
+
+Three modes, chosen by the environment:
+- grading (AUTOGRADE_GRADING=1, set by `autograde grade`): only record what the student's code returns,
+  as plain data; the verdict is made later in the grader's process against the instructor's key.
+- key (AUTOGRADE_RECORD=1, set by `autograde keys`): run the instructor's solution, check it, and
+  record each check's expected value and tolerance as the key.
+- otherwise (instructor notebook, nbval): check in place and raise AssertionError on a failure.
+"""
 from __future__ import annotations
 
 import os
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
-
-import numpy as np
 
 RESULT_MIME = "application/vnd.autograde.result+json"
 GRADING_ENV = "AUTOGRADE_GRADING"
+RECORD_ENV = "AUTOGRADE_RECORD"
 CHECK_TIMEOUT_ENV = "AUTOGRADE_CHECK_TIMEOUT"
 DEFAULT_CHECK_TIMEOUT = 20.0
+VERSION = 2
 
 
 class CheckTimeout(Exception):
@@ -30,7 +38,10 @@ class Check:
     rtol: float = 1e-4
     hint: str = ""
     weight: float = 1.0
-    extra: dict = field(default_factory=dict)
+
+    def spec(self) -> dict:
+        """What the grader needs besides the values: kind, tolerances, hint and weight."""
+        return {"name": self.name, "kind": self.kind, "atol": self.atol, "rtol": self.rtol, "hint": self.hint, "weight": self.weight}
 
 
 def close(name, actual, expected, atol=1e-4, rtol=1e-4, hint="", weight=1.0) -> Check:
@@ -49,7 +60,7 @@ def shape(name, actual, expected, hint="", weight=1.0) -> Check:
 
 
 def true(name, actual, hint="", weight=1.0) -> Check:
-    """A condition on student values holds (`actual()` returns a truthy value)."""
+    """A condition on student values holds (`actual()` returns True)."""
     return Check(name, actual, True, "true", hint=hint, weight=weight)
 
 
@@ -61,55 +72,8 @@ def rand(*shape_, seed=0):
     return torch.rand(*shape_, generator=gen)
 
 
-def to_numpy(value):
-    """Plain numpy view of a tensor, array, scalar or nested list (no code objects)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu()
-        if str(value.dtype) in ("torch.bfloat16", "torch.float16"):
-            value = value.float()
-        return value.numpy()
-    if type(value).__name__ == "Size":
-        return np.asarray(tuple(value))
-    return np.asarray(value)
-
-
-def _shape_of(value):
-    return tuple(getattr(value, "shape", np.shape(to_numpy(value))))
-
-
-def _resolve(expected):
-    return expected() if callable(expected) else expected
-
-
-def compare(check: Check, value) -> tuple[bool, str]:
-    """Decide one check from the value student code produced; returns (passed, message)."""
-    if check.kind == "true":
-        return (bool(value), "" if value else "condition not met")
-    expected = _resolve(check.expected)
-    if check.kind == "shape":
-        got = _shape_of(value)
-        return (got == expected, "" if got == expected else f"expected shape {expected}, got {got}")
-    if check.kind == "equal":
-        if isinstance(expected, (str, bool, int, tuple)) and not hasattr(value, "shape"):
-            same = bool(value == expected) and (type(value) is type(expected) or not isinstance(expected, bool))
-            return (same, "" if same else f"got {_brief(value)}")
-        a, b = to_numpy(value), to_numpy(expected)
-        if a.shape != b.shape:
-            return (False, f"expected shape {b.shape}, got {a.shape}")
-        same = bool(np.array_equal(a, b))
-        return (same, "" if same else f"{int((a != b).sum())} of {a.size} values differ")
-    a = to_numpy(value).astype(np.float64)
-    b = to_numpy(expected).astype(np.float64)
-    if a.shape != b.shape:
-        return (False, f"expected shape {b.shape}, got {a.shape}")
-    if np.allclose(a, b, atol=check.atol, rtol=check.rtol, equal_nan=False):
-        return (True, "")
-    diff = float(np.abs(a - b).max()) if a.size else 0.0
-    return (False, f"values differ (largest difference {diff:.3g}, tolerance {check.atol:g})")
-
-
-def _brief(value, limit=60):
-    text = repr(value)
+def _brief(text, limit=160):
+    text = str(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -117,58 +81,128 @@ def _alarm(_signum, _frame):
     raise CheckTimeout()
 
 
-def _run_one(check: Check, seconds: float) -> dict:
+def _call(check: Check, seconds: float) -> dict:
+    """{'value': v} or {'error': message[, 'timeout': True]}: the student's code, under a time limit."""
     use_alarm = seconds > 0 and hasattr(signal, "setitimer")
     try:
         if use_alarm:
             previous = signal.signal(signal.SIGALRM, _alarm)
             signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            value = check.actual()
-            passed, message = compare(check, value)
+            return {"value": check.actual()}
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
     except CheckTimeout:
-        passed, message = False, f"timed out after {seconds:g} s (an infinite loop?)"
-        return {"name": check.name, "passed": False, "message": message, "weight": float(check.weight), "timeout": True}
+        return {"error": f"timed out after {seconds:g} s (an infinite loop?)", "timeout": True}
     except NotImplementedError:
-        passed, message = False, "not implemented yet (the exercise still raises NotImplementedError)"
-    except Exception as exc:  # student code may raise anything
-        passed, message = False, f"raised {type(exc).__name__}: {_brief(str(exc), 160)}"
-    if not passed and check.hint:
-        message = f"{message}. Hint: {check.hint}"
-    return {"name": check.name, "passed": bool(passed), "message": message, "weight": float(check.weight)}
+        return {"error": "not implemented yet (the exercise still raises NotImplementedError)"}
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # student code may raise anything, SystemExit included
+        return {"error": f"raised {type(exc).__name__}: {_brief(exc)}"}
 
 
-def _summary(results) -> str:
+def _shape_of(value):
+    shape_ = getattr(value, "shape", None)
+    if shape_ is None:
+        import numpy as np
+
+        shape_ = np.shape(value)
+    return tuple(int(x) for x in shape_)
+
+
+def _recordable(check: Check, value):
+    """The plain value to record: a shape for shape checks, a bool for conditions, else the value."""
+    from .values import encode
+
+    if check.kind == "shape":
+        return {"t": "shape", "v": list(_shape_of(value))}
+    if check.kind == "true":
+        return encode(_truth(value))
+    return encode(value)
+
+
+def _truth(value) -> bool:
+    """True only for a true bool (Python, numpy or a one-element torch bool tensor)."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":
+        return bool(value)
+    if type(value).__module__.startswith("torch") and str(getattr(value, "dtype", "")) == "torch.bool":
+        return value.numel() == 1 and bool(value.item())
+    return False
+
+
+def _run_all(checks, seconds) -> list[dict]:
+    outcomes = []
+    for check in checks:
+        if any(o.get("timeout") for o in outcomes):
+            outcomes.append({"error": "not run: an earlier check timed out", "skipped": True})
+            continue
+        outcome = _call(check, seconds)
+        if "value" in outcome:
+            try:
+                outcome = {"value": _recordable(check, outcome["value"])}
+            except Exception as exc:
+                outcome = {"error": f"the result could not be read: {type(exc).__name__}: {_brief(exc)}"}
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _show(bundle: dict, text: str) -> None:
+    from IPython.display import display
+
+    display({RESULT_MIME: bundle, "text/plain": text}, raw=True)
+
+
+def verdicts(checks, outcomes, expected_values) -> list[dict]:
+    """Compare recorded outcomes with encoded expected values: [{name, passed, message, weight, ...}]."""
+    from .compare import compare
+    from .values import decode
+
+    results = []
+    for check, outcome, expected in zip(checks, outcomes, expected_values):
+        spec = check if isinstance(check, dict) else check.spec()
+        result = {"name": spec["name"], "weight": float(spec.get("weight", 1.0)), "passed": False}
+        if "value" in outcome:
+            try:
+                passed, message = compare(spec["kind"], decode(outcome["value"]), decode(expected), spec["atol"], spec["rtol"])
+            except Exception as exc:  # a malformed value is a failed check, never a crash
+                passed, message = False, f"the result could not be read ({type(exc).__name__})"
+            result.update(passed=bool(passed), message=message)
+        else:
+            result.update(message=str(outcome.get("error", "no result"))[:300], timeout=bool(outcome.get("timeout")),
+                          skipped=bool(outcome.get("skipped")))
+        if not result["passed"] and spec.get("hint") and not (result.get("skipped") or result.get("timeout")):
+            result["message"] = f"{result['message']}. Hint: {spec['hint']}"
+        results.append(result)
+    return results
+
+
+def summary(results) -> str:
+    """Lines of PASS/FAIL per check and a count, for people."""
     lines = [("PASS " if r["passed"] else "FAIL ") + r["name"] + ("" if r["passed"] else f": {r['message']}") for r in results]
-    passed = sum(r["passed"] for r in results)
-    lines.append(f"{passed} of {len(results)} checks passed")
+    lines.append(f"{sum(r['passed'] for r in results)} of {len(results)} checks passed")
     return "\n".join(lines)
 
 
 def grade(*checks: Check) -> None:
-    """Run checks, show a result the grader reads; outside grading, raise if any check failed."""
+    """Run the checks in the mode the environment selects (see the module docstring)."""
+    from .values import encode
+
     seconds = float(os.environ.get(CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT))
-    results = []
-    for check in checks:
-        if any(r.get("timeout") for r in results):
-            results.append({"name": check.name, "passed": False, "message": "not run: an earlier check timed out",
-                            "weight": float(check.weight), "skipped": True})
-        else:
-            results.append(_run_one(check, seconds))
-    total = sum(r["weight"] for r in results)
-    earned = sum(r["weight"] for r in results if r["passed"])
-    result = {"version": 1, "fraction": earned / total if total else 0.0, "checks": results}
-    summary = _summary(results)
-    try:
-        from IPython.display import display
-
-        display({RESULT_MIME: result, "text/plain": summary}, raw=True)
-    except ImportError:
-        print(summary)
-    if os.environ.get(GRADING_ENV) != "1" and earned < total:
-        raise AssertionError(summary)
-
+    outcomes = _run_all(checks, seconds)
+    if os.environ.get(GRADING_ENV) == "1":
+        _show({"version": VERSION, "values": outcomes}, f"Recorded {len(outcomes)} check results for grading.")
+        return
+    expected = [encode(c.expected() if callable(c.expected) else c.expected) for c in checks]
+    results = verdicts(checks, outcomes, expected)
+    text = summary(results)
+    if os.environ.get(RECORD_ENV) == "1":
+        _show({"version": VERSION, "key": [{**c.spec(), "expected": e} for c, e in zip(checks, expected)]}, text)
+    else:
+        print(text)
+    if not all(r["passed"] for r in results):
+        raise AssertionError(text)

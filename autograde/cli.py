@@ -1,4 +1,4 @@
-"""Command line: `autograde release|examples|questionnaire|grade|demo|quiz`."""
+"""Command line: `autograde release|examples|questionnaire|keys|grade|demo|quiz`."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +34,15 @@ def _questionnaire(args, root):
         path = root / "source" / f"{chapter}_questionnaire" / f"{chapter}_questionnaire.ipynb"
         notebooks.write(build(chapter), path)
         print(f"wrote {path.relative_to(root)} (then run `autograde release`)")
+    return 0
+
+
+def _keys(args, root):
+    from . import keys
+
+    for name in args.assignments or course.assignments(root):
+        for path in keys.build(root, name):
+            print(f"wrote {path.relative_to(root)}")
     return 0
 
 
@@ -88,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("questionnaire", help="write source/<CH>_questionnaire/ from the chapter's rubric")
     p.add_argument("chapters", nargs="+", help="chapter numbers, e.g. 04")
     p.set_defaults(func=_questionnaire)
+    p = sub.add_parser("keys", help="record the hidden checks' expected values from source/ (grade does this when needed)")
+    p.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    p.set_defaults(func=_keys)
     p = sub.add_parser("grade", help="autograde every DIR/<student>/<ASSIGNMENT>/ into the gradebook")
     p.add_argument("assignment")
     p.add_argument("--submissions", type=Path, default=None, help="folder of <student>/<assignment>/ (default: submitted/)")

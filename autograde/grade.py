@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from . import course, notebooks
+from . import course, keys, notebooks
 from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
 from .nbsteps import META_KEY
 from .quiz.runner import TIMEOUT_ENV as QUIZ_TIMEOUT_ENV
@@ -134,7 +134,8 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
     folder = Path(submissions).resolve() if submissions else root / "submitted"
     students = find_submissions(folder, assignment)
     ensure_released(root, assignment)
-    overrides = {"CourseDirectory.submitted_directory": str(folder)}
+    keys.ensure(root, assignment)
+    overrides = {"CourseDirectory.submitted_directory": str(folder), "SaveTypedGrades.keys_dir": str(root / keys.KEYS_DIR)}
     if cell_timeout:
         overrides["Execute.timeout"] = int(cell_timeout)
     api = course.nbgrader_api(root, **overrides)

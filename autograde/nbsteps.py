@@ -1,15 +1,18 @@
 """nbgrader preprocessors of the kit: typed grades when grading, hidden tests hidden in feedback."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_markdown_cell, new_output
+from traitlets import Unicode
 from nbgrader import utils
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
     LimitOutput, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
-from . import quizgrade, regions
+from . import keys, quizgrade, regions
 from .quiz.notebook import CODE_SUFFIX, parse_grade_id
 from .scoring import verdict_from_outputs
 
@@ -54,8 +57,11 @@ class SkipQuizCode(NbGraderPreprocessor):
 class SaveTypedGrades(SaveAutoGrades):
     """Store each grade cell's typed verdict in the gradebook and in the graded cell's metadata."""
 
+    keys_dir = Unicode("keys", help="folder of the instructors' keys (see autograde.keys)").tag(config=True)
+
     def preprocess(self, nb, resources):
         self._companions = quizgrade.companions(nb)
+        self._key = keys.load(Path(self.keys_dir), resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"])
         return super().preprocess(nb, resources)
 
     def _add_score(self, cell, resources) -> None:
@@ -69,7 +75,7 @@ class SaveTypedGrades(SaveAutoGrades):
             verdict = None
             grade.auto_score, _ = utils.determine_grade(cell, self.log)
         else:
-            verdict = verdict_from_outputs(cell.outputs, float(cell.metadata["nbgrader"]["points"]))
+            verdict = verdict_from_outputs(cell.outputs, float(cell.metadata["nbgrader"]["points"]), self._key.get(gid))
         if verdict is not None:
             grade.auto_score = verdict.score
             cell.metadata[META_KEY] = verdict.as_dict()

@@ -1,21 +1,16 @@
-"""Typed verdict of one executed grade cell, read from the kit's result output, never from text."""
+"""Typed verdict of one executed grade cell: recorded values against the instructor's key, never text."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
-from .checks import RESULT_MIME
+from .checks import RESULT_MIME, VERSION, verdicts
 
-TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt", "TimeoutError"}
-
-
-class ScoreError(ValueError):
-    """A grade cell's result is malformed (non-numeric or out-of-range score)."""
+TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt", "TimeoutError", "DeadKernelError"}
 
 
 @dataclass
 class CellVerdict:
-    """Score, maximum, status (passed|partial|failed|timeout|error) and a student-facing message."""
+    """Score, maximum, status (passed|partial|failed|timeout|error|review) and a student-facing message."""
 
     score: float
     max: float
@@ -27,43 +22,40 @@ class CellVerdict:
         return asdict(self)
 
 
-def _fraction(result) -> float:
-    value = result.get("fraction") if isinstance(result, dict) else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ScoreError(f"result fraction {value!r} is not a number")
-    if not 0.0 <= value <= 1.0:
-        raise ScoreError(f"result fraction {value!r} is outside [0, 1]")
-    return float(value)
+def _bundles(outputs) -> list:
+    return [o["data"][RESULT_MIME] for o in outputs
+            if o.get("output_type") in ("display_data", "execute_result") and RESULT_MIME in o.get("data", {})]
 
 
-def _result_output(outputs):
-    found = [o["data"][RESULT_MIME] for o in outputs if o.get("output_type") == "display_data" and RESULT_MIME in o.get("data", {})]
-    return found[-1] if found else None
-
-
-def _failed_messages(result) -> str:
-    failed = [f"{c.get('name')}: {c.get('message')}" for c in result.get("checks", []) if not c.get("passed")]
-    return "; ".join(failed)
-
-
-def verdict_from_outputs(outputs, max_points: float) -> CellVerdict:
-    """Decide a grade cell from its outputs; stderr and printed text never change the score; a hang scores 0."""
-    result = _result_output(outputs)
+def _error_verdict(outputs, max_points) -> CellVerdict:
     errors = [o for o in outputs if o.get("output_type") == "error"]
-    if result is not None:
-        try:
-            fraction = _fraction(result)
-        except ScoreError as exc:
-            return CellVerdict(0.0, max_points, "error", f"invalid result: {exc}")
-        timed_out = [c for c in result.get("checks", []) if c.get("timeout")]
-        if timed_out:  # the student's code hung: the cell scores 0, whatever ran before
-            return CellVerdict(0.0, max_points, "timeout", f"{timed_out[0].get('name')}: {timed_out[0].get('message')}")
-        score = round(fraction * max_points, 4)
-        status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
-        return CellVerdict(score, max_points, status, _failed_messages(result))
     if errors:
         ename = errors[-1].get("ename", "Error")
         if ename in TIMEOUT_ERRORS:
             return CellVerdict(0.0, max_points, "timeout", "the cell ran past its time limit and was stopped (an infinite loop?)")
         return CellVerdict(0.0, max_points, "error", f"{ename}: {errors[-1].get('evalue', '')}"[:300])
-    return CellVerdict(0.0, max_points, "error", "the grade cell recorded no result; it may have been altered")
+    return CellVerdict(0.0, max_points, "error", "the grade cell recorded no result; it may have been altered or the kernel died")
+
+
+def verdict_from_outputs(outputs, max_points: float, key: list | None) -> CellVerdict:
+    """Decide a grade cell from its recorded values and the key; stderr and printed text never count."""
+    if not key:
+        return CellVerdict(0.0, max_points, "error", "no key for this grade cell; run `autograde keys` and grade again")
+    bundles = _bundles(outputs)
+    if not bundles:
+        return _error_verdict(outputs, max_points)
+    if len(bundles) > 1:
+        return CellVerdict(0.0, max_points, "error", "the cell produced more than one result; grade withheld (was the test tampered with?)")
+    values = bundles[0].get("values") if isinstance(bundles[0], dict) else None
+    if bundles[0].get("version") != VERSION or not isinstance(values, list) or len(values) != len(key) \
+            or not all(isinstance(v, dict) for v in values):
+        return CellVerdict(0.0, max_points, "error", "the recorded result does not match this cell's checks; grade withheld")
+    results = verdicts(key, values, [k.get("expected") for k in key])
+    hung = [r for r in results if r.get("timeout")]
+    if hung:  # the student's code hung: the cell scores 0, whatever ran before
+        return CellVerdict(0.0, max_points, "timeout", f"{hung[0]['name']}: {hung[0]['message']}")
+    total = sum(r["weight"] for r in results)
+    fraction = sum(r["weight"] for r in results if r["passed"]) / total if total else 0.0
+    status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
+    failed = "; ".join(f"{r['name']}: {r['message']}" for r in results if not r["passed"])
+    return CellVerdict(round(fraction * max_points, 4), max_points, status, failed)

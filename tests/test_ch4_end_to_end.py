@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from autograde import leaks, notebooks
-from autograde.checks import RESULT_MIME
+from autograde import keys, leaks, notebooks
+from autograde.checks import RESULT_MIME, verdicts
 from autograde.cli import main
 from tests.paths import REPO
 
@@ -51,13 +51,16 @@ def test_every_hidden_check_fails_on_the_release_stub(course, grades):
     graded = notebooks.read(course / "graded" / "example-untouched" / A / NB)
     source = notebooks.read(REPO / "source" / A / NB)
     grade_ids = [notebooks.grade_id(c) for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    key = keys.load(course / "keys", A, NB)
     seen = {}
     for cell in graded.cells:
         for out in cell.get("outputs", []):
             if RESULT_MIME in out.get("data", {}):
-                seen[notebooks.grade_id(cell)] = out["data"][RESULT_MIME]["checks"]
-    assert sorted(seen) == sorted(grade_ids)
-    passing = [(gid, c["name"]) for gid, checks in seen.items() for c in checks if c["passed"]]
+                gid = notebooks.grade_id(cell)
+                values = out["data"][RESULT_MIME]["values"]
+                seen[gid] = verdicts(key[gid], values, [k["expected"] for k in key[gid]])
+    assert sorted(seen) == sorted(grade_ids) == sorted(key)
+    passing = [(gid, c["name"]) for gid, results in seen.items() for c in results if c["passed"]]
     assert passing == [], f"hidden checks that pass on the untouched stub: {passing}"
 
 

@@ -1,0 +1,84 @@
+"""The instructor's key: each hidden check's expected value and tolerance, recorded from the solution.
+
+Keys live in `keys/<assignment>/<notebook>.json` (git-ignored, instructor-side, never inside a
+student's sandbox) and are rebuilt whenever the source notebook changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import course, notebooks
+from .checks import GRADING_ENV, RECORD_ENV, RESULT_MIME
+
+KEYS_DIR = "keys"
+
+
+def key_path(root: Path, assignment: str, notebook: str) -> Path:
+    """Where the key of one notebook lives."""
+    return root / KEYS_DIR / assignment / f"{Path(notebook).stem}.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _execute_recording(path: Path):
+    """Run a source notebook in key mode; raise CourseError naming the cell when the solution fails."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = notebooks.read(path)
+    saved = {k: os.environ.get(k) for k in (RECORD_ENV, GRADING_ENV)}
+    os.environ[RECORD_ENV] = "1"
+    os.environ.pop(GRADING_ENV, None)
+    try:
+        NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    except CellExecutionError as exc:
+        raise course.CourseError(f"{path}: the solution fails its own checks or errors; fix the notebook:\n{str(exc)[-1500:]}") from exc
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    return nb
+
+
+def build(root: Path, assignment: str) -> list[Path]:
+    """Execute each source notebook of the assignment and write its key; returns the key files."""
+    written = []
+    for path in sorted((root / "source" / assignment).glob("*.ipynb")):
+        has_hidden_tests = "### BEGIN HIDDEN TESTS" in path.read_text(encoding="utf-8")
+        nb = _execute_recording(path) if has_hidden_tests else notebooks.read(path)
+        cells = {}
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                bundle = out.get("data", {}).get(RESULT_MIME)
+                if isinstance(bundle, dict) and "key" in bundle:
+                    cells[notebooks.grade_id(cell)] = bundle["key"]
+        out_path = key_path(root, assignment, path.name)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps({"source_sha256": _digest(path), "cells": cells}, indent=1) + "\n", encoding="utf-8")
+        written.append(out_path)
+    return written
+
+
+def current(root: Path, assignment: str) -> bool:
+    """True when every source notebook has a key built from its present content."""
+    for path in sorted((root / "source" / assignment).glob("*.ipynb")):
+        target = key_path(root, assignment, path.name)
+        if not target.is_file() or json.loads(target.read_text()).get("source_sha256") != _digest(path):
+            return False
+    return True
+
+
+def ensure(root: Path, assignment: str) -> None:
+    """Build the assignment's keys when they are missing or older than the source."""
+    if not current(root, assignment):
+        build(root, assignment)
+
+
+def load(keys_dir: Path, assignment: str, notebook: str) -> dict:
+    """grade_id -> list of check specs with expected values, for one notebook ({} when absent)."""
+    path = Path(keys_dir) / assignment / f"{Path(notebook).stem}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["cells"] if path.is_file() else {}
