@@ -5,7 +5,7 @@ What is isolated, and how
 * Files: the sandbox sees the host's system read-only (``--ro-bind / /``), but every top-level
   directory other than the system ones (/usr, /bin, /sbin, /lib*, /etc, /sys) is replaced by an
   empty tmpfs: /root, /home, /tmp, /var, /opt, /srv, /mnt, /media, /run, /work, ... (top-level
-  plain files are covered by /dev/null). Then, from the shallowest path to the deepest, only what
+  plain files are covered by a nodev /dev/null, so they cannot be opened). Then, from the shallowest path to the deepest, only what
   the caller allows is bound back: each ``readable`` path read-only, ``workdir`` read-write, and each
   ``hidden`` path covered again (an empty tmpfs for a folder, /dev/null for a file). So the course
   folder, the gradebook, instructor files, other students' submissions and /root stay invisible
@@ -409,6 +409,7 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
     cg = _Cgroups(limits, _BWRAP_OVERHEAD_PIDS if sandboxed else 0)
     details: dict = {"cgroups": sorted(cg.dirs), "sandbox": why}
     owner = None
+    proc = None
     try:
         # rlimits: the memory one only without a memory cgroup (torch reserves large address space)
         rl = {"cpu": f"{limits.cpu_seconds}:{limits.cpu_seconds + 5}",
@@ -459,6 +460,8 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
         reason = _reason(rc, timed_out, stderr, limits, cg)
         return Outcome(rc, stdout, stderr, timed_out, reason, sandboxed, details)
     finally:
+        if proc is not None and proc.returncode is None:   # interrupted: take the tree down
+            _kill_tree(proc, cg)
         cg.close()
         if owner is not None:
             _chown_tree(workdir, SANDBOX_UID, *owner)
@@ -503,6 +506,11 @@ def _reason(rc, timed_out, stderr: bytes, limits: Limits, cg: _Cgroups) -> str:
         return f"used more than {limits.cpu_seconds} s of CPU time"
     if rc == -signal.SIGXFSZ or b"File too large" in tail:
         return f"wrote a file larger than {limits.output_mb} MB"
+    if rc == 1 and stderr.startswith(b"bwrap: "):
+        return "sandbox setup failed: " + stderr.splitlines()[0][7:].decode(errors="replace")
+    if rc in (126, 127):
+        last = stderr.strip().splitlines()[-1:] or [b""]
+        return "could not start the program: " + last[0].decode(errors="replace")[:200]
     if rc == 125:
         return "could not start (cgroup setup failed)"
     if rc is not None and rc < 0:

@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 stamp=.venv/.kit-installed
+# The grading sandbox (autograde/sandbox.py) needs bubblewrap; install it when missing and root.
+if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing bubblewrap (grading sandbox)"; apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($python --version)"
   "$python" -m venv .venv

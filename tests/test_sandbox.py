@@ -338,3 +338,10 @@ def test_probe_names_the_fix(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     ok, why = sandbox._probe()
     assert not ok and "apt-get install bubblewrap" in why
+
+
+@needs_bwrap
+def test_missing_program_is_reported(work):
+    o = sandbox.run(["/nonexistent/prog"], work, limits=Limits(wall_seconds=30))
+    assert o.returncode not in (0, None) and o.reason
+    assert our_cgroups() == []
