@@ -1,0 +1,124 @@
+"""MovieLens 100k for chapter 8: fastai's real data when cached or downloadable, else an offline stand-in.
+
+The stand-in has MovieLens' layout (`u.data`: tab-separated user, movie, rating, timestamp without a
+header; `u.item`: `|`-separated, latin-1, movie id and title first) and is generated deterministically
+from a latent-factor model, so that the chapter's models have something real to learn.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from autograde.data import OFFLINE_ENV, _fastai_data_dir, _reachable, _standin_root
+
+STANDIN_NAME = "ml-100k_standin_v1"
+N_USERS, N_MOVIES, N_FACTORS = 300, 400, 3
+MIN_PER_USER = 20
+SEED = 8
+
+_FIRST = ["Moon", "Silent", "Crimson", "Golden", "Last", "Broken", "Hidden", "Iron", "Velvet", "Wild",
+          "Midnight", "Paper", "Northern", "Glass", "Lonely", "Electric", "Frozen", "Secret", "Burning",
+          "Distant", "Little", "Savage", "Quiet", "Winter", "Summer", "Crooked", "Lucky", "Dark", "Café",
+          "Señor", "Noël", "Déjà"]
+_SECOND = ["Harbor", "Garden", "Empire", "Road", "River", "Kingdom", "Letters", "Station", "Highway",
+           "Island", "Machine", "Orchard", "Frontier", "Echoes", "Mirror", "Storm", "Circus", "Witness",
+           "Horizon", "Detective", "Planet", "Ballroom", "Alibi", "Canyon", "Lighthouse", "Rebels",
+           "Serenade", "Voyage", "Protocol", "Shadows"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_GENRES = 19  # u.item has 19 genre flags after the URL, as in MovieLens
+
+
+def _titles(rng, years):
+    """Unique invented titles such as 'Moon Harbor (1994)'; some begin with 'The' moved to the end."""
+    pairs = [(a, b) for a in _FIRST for b in _SECOND]
+    order = rng.permutation(len(pairs))[: len(years)]
+    titles = []
+    for k, (i, year) in enumerate(zip(order, years)):
+        first, second = pairs[i]
+        name = f"{first} {second}"
+        if k % 7 == 3:
+            name = f"{name}, The"
+        titles.append(f"{name} ({year})")
+    return titles
+
+
+def generate_ratings(seed: int = SEED):
+    """(ratings rows, movie rows) of the stand-in: users and movies with hidden factors and biases."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    years = np.where(rng.random(N_MOVIES) < 0.7, rng.integers(1990, 1999, N_MOVIES), rng.integers(1935, 1990, N_MOVIES))
+    # hidden tastes: factor 0 is "classic vs recent", the others are free genre-like axes
+    movie_f = rng.normal(0, 1, (N_MOVIES, N_FACTORS))
+    movie_f[:, 0] = 0.6 * movie_f[:, 0] + 0.8 * (1990 - years.clip(1935, 1998)) / 20
+    user_f = rng.normal(0, 1, (N_USERS, N_FACTORS))
+    movie_b = rng.normal(0, 0.45, N_MOVIES)
+    user_b = rng.normal(0, 0.35, N_USERS)
+    # popular movies tend to be better liked, as in the real data
+    popularity = np.exp(1.1 * rng.normal(0, 1, N_MOVIES) + 1.2 * movie_b)
+    p_movie = popularity / popularity.sum()
+    counts = np.clip(np.round(np.exp(rng.normal(4.1, 0.75, N_USERS))), MIN_PER_USER, 3 * N_MOVIES // 4).astype(int)
+    rows = []
+    t0, t1 = 874724710, 893286638
+    for u in range(N_USERS):
+        movies = rng.choice(N_MOVIES, size=counts[u], replace=False, p=p_movie)
+        score = 3.55 + user_b[u] + movie_b[movies] + 0.45 * (movie_f[movies] @ user_f[u]) + rng.normal(0, 0.6, len(movies))
+        stars = np.clip(np.round(score), 1, 5).astype(int)
+        start = rng.integers(t0, t1 - 10_000_000)
+        times = np.sort(start + rng.integers(0, 10_000_000, len(movies)))
+        rows += [(u + 1, int(m) + 1, int(r), int(t)) for m, r, t in zip(movies, stars, times)]
+    order = rng.permutation(len(rows))
+    rows = [rows[i] for i in order]
+    titles = _titles(rng, years)
+    genres = (movie_f[:, 1:, None] > np.linspace(-1, 1, 10)[None, None, :]).reshape(N_MOVIES, -1)[:, :_GENRES]
+    movies_rows = []
+    for m in range(N_MOVIES):
+        day, month = int(rng.integers(1, 29)), _MONTHS[int(rng.integers(0, 12))]
+        flags = "|".join(str(int(g)) for g in genres[m])
+        movies_rows.append(f"{m + 1}|{titles[m]}|{day:02d}-{month}-{years[m]}||http://example.invalid/movie/{m + 1}|{flags}")
+    return rows, movies_rows
+
+
+def build_movielens_standin(dest: Path) -> Path:
+    """Write `u.data`, `u.item` and a README in MovieLens 100k's format into `dest`."""
+    rows, movie_rows = generate_ratings()
+    tmp = dest.with_name(f"{dest.name}.partial-{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "u.data").write_text("".join(f"{u}\t{m}\t{r}\t{t}\n" for u, m, r, t in rows), encoding="ascii")
+    (tmp / "u.item").write_bytes("".join(line + "\n" for line in movie_rows).encode("latin-1"))
+    (tmp / "README").write_text(
+        "Offline stand-in for MovieLens 100k made by autograde.data_collab: invented users, movies and\n"
+        f"ratings from a latent-factor model ({N_USERS} users, {N_MOVIES} movies, {len(rows)} ratings).\n")
+    try:
+        tmp.rename(dest)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def movielens_100k(verbose: bool = True) -> Path:
+    """Folder with MovieLens 100k's `u.data` and `u.item`: fastai's real data if cached or downloadable,
+    else the offline stand-in."""
+    from fastai.data.external import URLs, untar_data
+
+    real = _fastai_data_dir() / "ml-100k"
+    source = None
+    if (real / "u.data").exists() and (real / "u.item").exists():
+        path, source = real, f"fastai's ML_100k, MovieLens 100k (cached at {real})"
+    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.ML_100k):
+        try:
+            path, source = untar_data(URLs.ML_100k), "fastai's ML_100k, MovieLens 100k (downloaded)"
+        except Exception as exc:  # a broken download falls back to the stand-in
+            if verbose:
+                print(f"Download of ML_100k failed ({exc}); using the offline stand-in.")
+    if source is None:
+        path = _standin_root() / STANDIN_NAME
+        if not (path / "u.item").exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            build_movielens_standin(path)
+        source = (f"OFFLINE STAND-IN for MovieLens 100k: {N_USERS} invented users rating {N_MOVIES} invented "
+                  "movies, generated from a latent-factor model; losses and titles differ from the book")
+    if verbose:
+        print(f"Data: {source}")
+    return Path(path)
