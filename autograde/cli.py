@@ -54,7 +54,8 @@ def _grade_and_show(root, assignment, submissions, args):
 
     console = Console()
     results = grade(root, assignment, submissions, check_timeout=args.check_timeout, cell_timeout=args.cell_timeout,
-                    progress=lambda s: console.print(f"grading {s} / {assignment} ..."))
+                    progress=lambda s: console.print(f"grading {s} / {assignment} ..."), sandbox_mode=args.sandbox,
+                    regrade=args.regrade)
     report.print_table(assignment, results, console)
     if args.json:
         report.write_json(results, Path(args.json))
@@ -82,6 +83,9 @@ def _add_grading_options(parser):
     parser.add_argument("--json", help="also write the grades as JSON to this file")
     parser.add_argument("--check-timeout", type=float, default=None, help="seconds each hidden check may run (default 20)")
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds each notebook cell may run (default 600)")
+    parser.add_argument("--sandbox", choices=("require", "off"), default="require",
+                        help="run student code isolated (default; refuses to grade when isolation is unavailable) or 'off'")
+    parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded with the same key")
 
 
 def build_parser() -> argparse.ArgumentParser:

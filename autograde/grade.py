@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 from . import course, keys, notebooks
 from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
+from .isolation import RUN_KEY
 from .nbsteps import META_KEY
 from .quiz.runner import TIMEOUT_ENV as QUIZ_TIMEOUT_ENV
 
@@ -57,18 +60,21 @@ def _reason(result: dict) -> str:
     return (telling or found or [text.strip()[-300:] or "nbgrader failed without a message"])[-1][:400]
 
 
-def _messages(root: Path, assignment: str, student: str) -> dict:
-    """grade_id -> the typed verdict stored in the graded notebooks."""
-    found = {}
+def _graded_notes(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
+    """(grade_id -> typed verdict, reasons why a run ended early) from the graded notebooks."""
+    found, reasons = {}, []
     for path in sorted((root / "graded" / student / assignment).glob("*.ipynb")):
         try:
             nb = notebooks.read(path)
         except notebooks.NotebookError:
             continue
+        run = nb.metadata.get(RUN_KEY, {})
+        if isinstance(run, dict) and run.get("status") not in (None, "complete"):
+            reasons.append(f"{path.name}: {run.get('reason') or run.get('status')}")
         for cell in nb.cells:
             if META_KEY in cell.metadata and notebooks.grade_id(cell):
                 found[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
-    return found
+    return found, reasons
 
 
 def _grade_cells(gb, assignment: str) -> dict:
@@ -84,7 +90,7 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
     """One student's totals and per-cell results from the gradebook (manual scores win)."""
     from nbgrader.api import Gradebook
 
-    messages = _messages(root, assignment, student)
+    messages, reasons = _graded_notes(root, assignment, student)
     cells = {}
     with Gradebook(db_url) as gb:
         submission = gb.find_submission(assignment, student)
@@ -101,7 +107,10 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
     for gid, mx in gb_cells.items():
         cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
     total = round(sum(c["score"] for c in cells.values()), 4)
-    return {"total": total, "max": round(sum(c["max"] for c in cells.values()), 4), "status": "graded", "cells": cells}
+    result = {"total": total, "max": round(sum(c["max"] for c in cells.values()), 4), "status": "graded", "cells": cells}
+    if reasons:  # graded what ran; say why the rest did not
+        result.update(status="incomplete", reason="; ".join(reasons))
+    return result
 
 
 def _failed(gb_cells: dict, reason: str) -> dict:
@@ -125,8 +134,36 @@ def ensure_released(root: Path, assignment: str) -> None:
     release(root, [assignment])
 
 
+def check_sandbox(mode: str) -> str:
+    """Refuse to grade without isolation unless the instructor chose 'off'; say so loudly either way."""
+    from . import sandbox
+
+    if mode not in ("require", "off"):
+        raise course.CourseError(f"--sandbox must be 'require' or 'off', not {mode!r}")
+    ok, why = sandbox.available()
+    if mode == "require" and not ok:
+        raise course.CourseError(f"the sandbox is unavailable: {why}. Install bubblewrap (scripts/setup.sh does), "
+                                 "or pass --sandbox off to grade WITHOUT isolation")
+    if mode == "off":
+        print("WARNING: grading WITHOUT a sandbox: student code can read and write the instructor's files and use the network",
+              file=sys.stderr)
+    return mode
+
+
+def _fingerprint(root: Path, folder: Path, student: str, assignment: str) -> str:
+    """Identifies what a finished grading used: the submitted notebooks and the keys."""
+    digest = hashlib.sha256()
+    for path in sorted((folder / student / assignment).glob("*.ipynb")) + sorted((root / keys.KEYS_DIR / assignment).glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _done_marker(root: Path, student: str, assignment: str) -> Path:
+    return root / "graded" / student / assignment / ".autograde-done"
+
+
 def grade(root: Path, assignment: str, submissions: Path | None = None, check_timeout: float | None = None,
-          cell_timeout: int | None = None, progress=None) -> dict:
+          cell_timeout: int | None = None, progress=None, sandbox_mode: str = "require", regrade: bool = False) -> dict:
     """Autograde each submission; one broken submission is reported with a reason, the rest are graded."""
     from nbgrader.api import Gradebook
 
@@ -137,7 +174,10 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
     keys.ensure(root, assignment)
     overrides = {"CourseDirectory.submitted_directory": str(folder), "SaveTypedGrades.keys_dir": str(root / keys.KEYS_DIR)}
     if cell_timeout:
-        overrides["Execute.timeout"] = int(cell_timeout)
+        overrides["SandboxedExecute.timeout"] = int(cell_timeout)
+    if check_timeout:
+        overrides["SandboxedExecute.check_timeout"] = float(check_timeout)
+    overrides["SandboxedExecute.sandbox"] = check_sandbox(sandbox_mode)
     api = course.nbgrader_api(root, **overrides)
     db_url = api.coursedir.db_url
     with Gradebook(db_url) as gb:
@@ -152,10 +192,15 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
             if problem:
                 results[student] = _failed(gb_cells, problem)
                 continue
+            marker, stamp = _done_marker(root, student, assignment), _fingerprint(root, folder, student, assignment)
+            if not regrade and marker.is_file() and marker.read_text() == stamp:
+                results[student] = collect(root, assignment, student, db_url, gb_cells)  # graded before an interruption
+                continue
             outcome = api.autograde(assignment, student, force=True, create=True)
             if outcome["success"]:
                 api.generate_feedback(assignment, student, force=True)
                 results[student] = collect(root, assignment, student, db_url, gb_cells)
+                marker.write_text(stamp)
             else:
                 results[student] = _failed(gb_cells, _reason(outcome))
     return results

@@ -64,7 +64,11 @@ def build(root: Path, assignment: str) -> list[Path]:
 
 
 def current(root: Path, assignment: str) -> bool:
-    """True when every source notebook has a key built from its present content."""
+    """True when every source notebook has a key built from its present content (and the data cache exists)."""
+    from .data import _standin_root
+
+    if not _standin_root().is_dir():  # building the key also prepares the data the sandbox reads
+        return False
     for path in sorted((root / "source" / assignment).glob("*.ipynb")):
         target = key_path(root, assignment, path.name)
         if not target.is_file() or json.loads(target.read_text()).get("source_sha256") != _digest(path):

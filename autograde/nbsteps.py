@@ -8,11 +8,12 @@ from nbformat.v4 import new_markdown_cell, new_output
 from traitlets import Unicode
 from nbgrader import utils
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
     LimitOutput, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
 from . import keys, quizgrade, regions
+from .isolation import SandboxedExecute
 from .quiz.notebook import CODE_SUFFIX, parse_grade_id
 from .scoring import verdict_from_outputs
 
@@ -112,6 +113,6 @@ def _feedback_text(cell) -> str:
 
 SANITIZE_PREPROCESSORS = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, SkipQuizCode, CheckCellMetadata]
 GRADING_PREPROCESSORS = [
-    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 FEEDBACK_PREPROCESSORS = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,101 @@
+"""Run a submission's notebook inside the sandbox (executor and kernel both inside), outputs carried back."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Integer, Unicode
+
+from . import sandbox
+from .checks import CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT, GRADING_ENV
+from .data import CACHE_ENV, OFFLINE_ENV, _standin_root
+
+RUN_KEY = "autograde_run"
+PACKAGE = Path(__file__).resolve().parent
+MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024
+
+
+def fastai_home() -> Path:
+    """fastai's home folder (config and data), created on the host so the sandbox can read it."""
+    from fastai.data.external import fastai_cfg
+
+    fastai_cfg()  # writes config.ini on first use
+    return Path(os.environ.get("FASTAI_HOME", "~/.fastai")).expanduser().resolve()
+
+
+def readable_paths() -> list[Path]:
+    """What the kernel may read: Python, the venv, the kit's package, and the data caches."""
+    paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), PACKAGE, _standin_root().resolve(), fastai_home()}
+    return sorted(p for p in paths if p.exists())
+
+
+def hidden_paths() -> list[Path]:
+    """Kit files the kernel must not see even inside readable folders: the questionnaire rubrics."""
+    return [PACKAGE / "quiz"]
+
+
+def kernel_env(check_timeout: float | None) -> dict:
+    """The environment inside the sandbox: grading mode, limits, data locations; nothing else of the host's."""
+    env = {
+        GRADING_ENV: "1",
+        CHECK_TIMEOUT_ENV: str(check_timeout or os.environ.get(CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT)),
+        OFFLINE_ENV: "1",
+        CACHE_ENV: str(_standin_root().resolve()),
+        "FASTAI_HOME": str(fastai_home()),
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return env
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    """nbgrader's Execute step, moved into the sandbox; records how the run ended in the notebook."""
+
+    timeout = Integer(600, help="seconds each cell may run").tag(config=True)
+    sandbox = Unicode("require", help="'require' (refuse to grade without isolation) or 'off' (no isolation)").tag(config=True)
+    check_timeout = Float(0.0, help="seconds each hidden check may run (0: the default)").tag(config=True)
+    memory_mb = Integer(6144).tag(config=True)
+    cpu_seconds = Integer(3600).tag(config=True)
+    processes = Integer(256).tag(config=True)
+    output_mb = Integer(256).tag(config=True)
+    wall_seconds = Float(3600.0).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        workdir = Path(resources["metadata"]["path"]).resolve()
+        source, target = workdir / ".autograde-in.ipynb", workdir / ".autograde-out.ipynb"
+        nbformat.write(nb, str(source))
+        target.unlink(missing_ok=True)
+        limits = sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
+                                output_mb=self.output_mb, wall_seconds=self.wall_seconds)
+        argv = [sys.executable, "-m", "autograde.sandbox_exec", source.name, target.name, "--cell-timeout", str(self.timeout)]
+        try:
+            outcome = sandbox.run(argv, workdir, readable=readable_paths(), hidden=hidden_paths(),
+                                  env=kernel_env(self.check_timeout or None), limits=limits, require=self.sandbox == "require")
+            executed, record = self._read_back(nb, target, outcome)
+        finally:
+            source.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+        executed.metadata[RUN_KEY] = record
+        return executed, resources
+
+    def _read_back(self, nb, target: Path, outcome):
+        """The executed notebook (untrusted data) and the run record; the input notebook if nothing came back."""
+        record = {"sandboxed": outcome.sandboxed}
+        if target.is_file() and target.stat().st_size <= MAX_NOTEBOOK_BYTES:
+            try:
+                executed = nbformat.read(str(target), as_version=4)
+                run = executed.metadata.get(RUN_KEY, {})
+                status = run.get("status") if isinstance(run, dict) else None
+                reason = str(run.get("reason", ""))[:400] if isinstance(run, dict) else ""
+                if outcome.reason:
+                    status, reason = "died", outcome.reason
+                record.update(status=status or "error", reason=reason or ("" if status == "complete" else "the run ended early"))
+                return executed, record
+            except Exception as exc:  # a mangled notebook from inside is a failed run, never a crash
+                record.update(status="error", reason=f"the executed notebook could not be read ({type(exc).__name__})")
+                return nb, record
+        record.update(status="died", reason=outcome.reason or "the run produced no notebook (killed?)")
+        return nb, record
