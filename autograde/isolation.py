@@ -92,6 +92,10 @@ class SandboxedExecute(NbGraderPreprocessor):
                 reason = str(run.get("reason", ""))[:400] if isinstance(run, dict) else ""
                 if outcome.reason:
                     status, reason = "died", outcome.reason
+                elif status != "complete" and outcome.details.get("oom_killed"):
+                    reason = f"{reason} (it ran out of memory: the limit is {self.memory_mb} MB)"
+                elif status != "complete" and outcome.details.get("pids_hit"):
+                    reason = f"{reason} (it started too many processes: the limit is {self.processes})"
                 record.update(status=status or "error", reason=reason or ("" if status == "complete" else "the run ended early"))
                 return executed, record
             except Exception as exc:  # a mangled notebook from inside is a failed run, never a crash

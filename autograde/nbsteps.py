@@ -21,6 +21,21 @@ META_KEY = "autograde"
 SKIP_TAG = "skip-execution"  # nbclient runs no cell with this tag
 
 
+class DropDuplicateIds(NbGraderPreprocessor):
+    """A grade_id used twice keeps its last cell (as nbgrader does); earlier copies become plain cells."""
+
+    def preprocess(self, nb, resources):
+        seen = set()
+        for cell in reversed(nb.cells):
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in seen:
+                self.log.warning("grade_id %s appears more than once; an earlier copy is ignored", gid)
+                del cell.metadata["nbgrader"]
+            elif gid:
+                seen.add(gid)
+        return nb, resources
+
+
 class RestoreGradeCells(OverwriteCells):
     """Put each deleted grade cell back after the nearest surviving cell that precedes it in the release."""
 
@@ -111,7 +126,7 @@ def _feedback_text(cell) -> str:
     return "\n".join(lines) + "\n"
 
 
-SANITIZE_PREPROCESSORS = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, SkipQuizCode, CheckCellMetadata]
+SANITIZE_PREPROCESSORS = [ClearOutput, DropDuplicateIds, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, SkipQuizCode, CheckCellMetadata]
 GRADING_PREPROCESSORS = [
     SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
 ]

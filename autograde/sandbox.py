@@ -453,6 +453,7 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
         finally:
             _kill_tree(proc, cg)   # leftovers (daemons, forks) go with the run
         details["seconds"] = round(time.monotonic() - t0, 3)
+        details["oom_killed"], details["pids_hit"] = cg.oom_killed(), cg.pids_hit()  # also when only a child died
         stdout, stderr = out.result(), err.result()
 
         if rc is not None and sandboxed and rc > 128 and rc - 128 < 65:

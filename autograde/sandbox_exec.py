@@ -28,20 +28,41 @@ class CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def execute(nb, cell_timeout: int, path: str) -> dict:
-    """Execute in place; returns the run record."""
-    client = CappedClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                          resources={"metadata": {"path": path}})
+PROBE_SECONDS = 15
+
+
+def _timed_out(cell) -> bool:
+    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+
+
+def _responsive(client, index: int) -> bool:
+    """After a timeout: does the kernel still answer a trivial cell within PROBE_SECONDS?"""
+    probe, saved = nbformat.v4.new_code_cell("pass"), client.timeout
+    client.timeout = PROBE_SECONDS
     try:
-        client.execute()
+        client.execute_cell(probe, index, store_history=False)
+    finally:
+        client.timeout = saved
+    return not _timed_out(probe)
+
+
+def execute(nb, cell_timeout: int, path: str) -> dict:
+    """Execute in place, cell by cell; returns the run record (a hung or dead kernel ends the run early)."""
+    timeout_error = {"ename": "CellTimeoutError", "evalue": f"the cell ran past its {cell_timeout} s limit",
+                     "traceback": [f"CellTimeoutError: the cell ran past its {cell_timeout} s limit and was stopped"]}
+    client = CappedClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+                          error_on_timeout=timeout_error, resources={"metadata": {"path": path}})
+    try:
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+                if _timed_out(cell) and not _responsive(client, index):
+                    return {"status": "died", "reason": f"cell {index + 1} ran past {cell_timeout} s and the kernel stopped "
+                                                        "responding; later cells did not run"}
     except DeadKernelError as exc:
         return {"status": "died", "reason": f"the kernel died while running a cell ({str(exc)[:200]}); later cells did not run"}
     except Exception as exc:  # report, never lose the outputs gathered so far
         return {"status": "error", "reason": f"execution stopped: {type(exc).__name__}: {str(exc)[:200]}"}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("name") == "capped":
-                out["name"] = "stdout"
     return {"status": "complete", "reason": ""}
 
 

@@ -1,0 +1,77 @@
+"""Chapters 5, 6 and 8 and the 5/6/8 questionnaires end to end: exact scores for the example submissions."""
+import json
+import shutil
+
+import pytest
+
+from autograde import examples, leaks
+from autograde.cli import main
+from tests.paths import REPO
+
+# assignment -> (full marks, {student: (total, {grade_id: score} for the cells below full marks, status of those)})
+EXPECTED = {
+    "05_pet_breeds": (41.0, {
+        "example-partial": (35.4714, {"test_ex1_label": 2.5714, "test_ex2_log_softmax": 1.5, "test_ex2_ce": 2.4, "test_ex3_fine_tune": 0.0}),
+        "example-infinite-loop": (38.0, {"test_ex3_lr": 0.0}),
+    }),
+    "06_multicat": (39.0, {
+        "example-partial": (33.6667, {"test_ex1_count": 0.6667, "test_ex4_pixel_error": 1.0, "test_ex3_best": 0.0}),
+        "example-infinite-loop": (36.0, {"test_ex4_ctr": 0.0}),
+    }),
+    "08_collab": (45.0, {
+        "example-partial": (41.75, {"test_ex3_bias": 3.0, "test_ex4_penalty": 2.25, "test_ex6_extreme": 1.5}),
+        "example-infinite-loop": (43.0, {"test_ex1_most": 0.0}),
+    }),
+}
+QUESTIONNAIRES = ["05_questionnaire", "06_questionnaire", "08_questionnaire"]
+
+
+def _grade(tmp_path_factory, assignment):
+    root = tmp_path_factory.mktemp(assignment)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
+    for student in examples.PLANS[assignment]:
+        shutil.copytree(REPO / "examples" / "submitted" / student / assignment, root / "incoming" / student / assignment)
+    mp = pytest.MonkeyPatch()
+    mp.chdir(root)
+    try:
+        assert main(["grade", assignment, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5"]) == 0
+    finally:
+        mp.undo()
+    return root, json.loads((root / "grades.json").read_text())
+
+
+@pytest.fixture(scope="module", params=list(EXPECTED) + QUESTIONNAIRES)
+def graded(request, tmp_path_factory):
+    return request.param, *_grade(tmp_path_factory, request.param)
+
+
+def test_complete_gets_full_marks_and_untouched_zero(graded):
+    assignment, _, res = graded
+    complete, blank = res["example-complete"], res["example-untouched"]
+    assert complete["total"] == complete["max"] and {c["status"] for c in complete["cells"].values()} == {"passed"}
+    assert (blank["status"], blank["total"]) == ("graded", 0.0)
+    assert {c["status"] for c in blank["cells"].values()} == {"failed"}
+    if assignment in EXPECTED:
+        assert complete["max"] == EXPECTED[assignment][0]
+
+
+def test_partial_and_infinite_loop_get_their_exact_scores(graded):
+    assignment, _, res = graded
+    if assignment not in EXPECTED:
+        pytest.skip("questionnaires have no partial example here")
+    for student, (total, lost) in EXPECTED[assignment][1].items():
+        got = {gid: round(c["score"], 4) for gid, c in res[student]["cells"].items() if c["score"] < c["max"]}
+        assert got == lost, student
+        assert res[student]["total"] == pytest.approx(total, abs=1e-3), student
+    (hung,) = [gid for gid, score in EXPECTED[assignment][1]["example-infinite-loop"][1].items()]
+    assert res["example-infinite-loop"]["cells"][hung]["status"] == "timeout"
+
+
+def test_feedback_holds_no_hidden_test_or_rubric_text(graded):
+    assignment, root, _ = graded
+    source = next((REPO / "source" / assignment).glob("*.ipynb"))
+    secrets = leaks.secret_lines(source, "hidden")
+    if assignment in QUESTIONNAIRES:
+        secrets |= leaks.rubric_phrasings(assignment[:2])
+    assert leaks.find_leaks(sorted((root / "feedback").rglob("*.html")), secrets) == []
