@@ -26,9 +26,10 @@ Each answer is graded automatically with partial credit; answers the grader cann
 passed to your instructor, whose score always wins. Feedback says which ideas were credited and
 gives a hint for each one that was missing."""
 
+# The names the quiz engine gives code answers (torch, plt, re, Path, pd, L, Module, Embedding, ...).
 SETUP = """import warnings; warnings.filterwarnings('ignore', category=FutureWarning)
-import torch
-import matplotlib.pyplot as plt"""
+from fastai.vision.all import *
+from fastai.collab import *"""
 
 
 def grade_id(chapter: str, q: int) -> str:
@@ -51,6 +52,19 @@ def _meta(gid, *, solution=False, grade=False, points=None):
 
 def _solution(text: str) -> str:
     return f"### BEGIN SOLUTION\n{text.strip()}\n### END SOLUTION"
+
+
+def _given_cells(chapter: str, question) -> list:
+    """A read-only cell defining what the question hands the student (the engine defines the same)."""
+    probe = question.probe or {}
+    lines = []
+    if probe.get("setup"):
+        lines.append(probe["setup"])
+    if probe.get("type") == "listcomp" and probe.get("var") and probe.get("inputs"):
+        lines.append(f"{probe['var']} = {probe['inputs'][0]!r}")
+    if not lines:
+        return []
+    return [new_code_cell("\n".join(lines), metadata=_meta(f"{grade_id(chapter, question.q)}_given"))]
 
 
 def _answer_cells(chapter: str, question) -> list:
@@ -77,7 +91,7 @@ def build(chapter: str):
         question = rubric.questions[q]
         label = f"**{rubric.chapter}-{q:02d}** ({question.kind.replace('+', ' and ')}, {question.points:g} points)"
         cells.append(new_markdown_cell(f"{label}\n\n{question.question}", metadata=_meta(f"q{rubric.chapter}_{q:02d}_prompt")))
-        cells += _answer_cells(rubric.chapter, question)
+        cells += _given_cells(rubric.chapter, question) + _answer_cells(rubric.chapter, question)
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
