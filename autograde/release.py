@@ -43,7 +43,13 @@ def release(root: Path, names: list[str] | None = None) -> list[str]:
             validate_source(path)
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
-            raise course.CourseError(f"nbgrader could not release {name}:\n{_nbgrader_failure(result)}")
+            failure = _nbgrader_failure(result)
+            if "there are submissions associated with it" in failure:
+                raise course.CourseError(
+                    f"{name}: the gradebook already holds graded submissions of this assignment, and the change adds or "
+                    "removes cells, which would orphan their grades. Release it under a new assignment name, or remove "
+                    f"those submissions first (`nbgrader db assignment remove {name} --force` deletes its grades)")
+            raise course.CourseError(f"nbgrader could not release {name}:\n{failure}")
         for path in sources:
             solved = solution_notebook(notebooks.read(path), where=str(path.relative_to(root)))
             notebooks.write(solved, root / "solutions" / name / path.name)
