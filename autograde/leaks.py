@@ -11,7 +11,7 @@ from . import notebooks, regions
 MIN_LENGTH = 10
 
 
-def _visible_text(nb) -> str:
+def visible_text(nb) -> str:
     out = []
     for cell in nb.cells:
         text = cell.source
@@ -24,7 +24,7 @@ def _visible_text(nb) -> str:
 def secret_lines(source: Path, kind: str) -> set[str]:
     """Distinctive lines inside `kind` regions of a source notebook (lines also shown to students excluded)."""
     nb = notebooks.read(source)
-    visible = _visible_text(nb)
+    visible = visible_text(nb)
     lines = set()
     for cell in nb.cells:
         for body in regions.bodies(cell.source, kind, where=f"{source}, cell {notebooks.grade_id(cell)}"):
@@ -63,9 +63,9 @@ def rubric_phrasings(chapter: str) -> set[str]:
     return {s for s in found if len(s) >= MIN_LENGTH}
 
 
-def rubric_secrets(chapter: str) -> set[str]:
-    """Rubric text students must never see: its phrasings and the model answers."""
+def rubric_secrets(chapter: str, shown: str = "") -> set[str]:
+    """Rubric text students must never see: its phrasings and the model answers (less lines `shown` anyway)."""
     from .quiz.rubric import load
 
     answers = {line.strip() for q in load(chapter).questions.values() for line in q.model_answer.splitlines()}
-    return rubric_phrasings(chapter) | {a for a in answers if len(a) >= MIN_LENGTH}
+    return {s for s in rubric_phrasings(chapter) | answers if len(s) >= MIN_LENGTH and s not in shown}
