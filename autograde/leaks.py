@@ -53,14 +53,17 @@ def find_leaks(paths, secrets: set[str]) -> list[str]:
 
 
 def rubric_phrasings(chapter: str) -> set[str]:
-    """The matching patterns of a questionnaire rubric (key ideas and misconceptions)."""
+    """The matching patterns of a questionnaire rubric (key ideas and misconceptions) written in its syntax.
+
+    Plain words (e.g. 'likelihood') are left out: a student's own answer may hold them.
+    """
     from .quiz.rubric import load
 
     found = set()
     for question in load(chapter).questions.values():
         for item in [*question.ideas, *question.misconceptions]:
             found.update(item.any)
-    return {s for s in found if len(s) >= MIN_LENGTH}
+    return {s for s in found if len(s) >= MIN_LENGTH and any(mark in s for mark in "|*_@^")}
 
 
 def rubric_secrets(chapter: str, shown: str = "") -> set[str]:

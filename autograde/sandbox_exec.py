@@ -15,17 +15,28 @@ from nbclient.exceptions import DeadKernelError
 MAX_OUTPUT_CHARS = 200_000  # per cell: enormous output is cut, not carried
 
 
+NOTE = "\n... output truncated by the grader ...\n"
+
+
+def _size(outs) -> int:
+    return sum(len(o.get("text", "")) + len(str(o.get("data", ""))) for o in outs)
+
+
 class CappedClient(NotebookClient):
-    """A NotebookClient that stops keeping a cell's text output past MAX_OUTPUT_CHARS."""
+    """A NotebookClient that keeps at most MAX_OUTPUT_CHARS of each cell's output, then a note."""
 
     def output(self, outs, msg, display_id, cell_index):
-        size = sum(len(o.get("text", "")) + len(str(o.get("data", ""))) for o in outs)
-        if size > MAX_OUTPUT_CHARS:
-            if not any(o.get("name") == "capped" for o in outs):
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text="\n... output truncated by the grader ...\n"))
-                outs[-1]["name"] = "capped"
+        if _size(outs) >= MAX_OUTPUT_CHARS:
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        out = super().output(outs, msg, display_id, cell_index)
+        excess = _size(outs) - MAX_OUTPUT_CHARS
+        if excess > 0 and outs:
+            last = outs[-1]
+            if isinstance(last.get("text"), str) and len(last["text"]) > excess:
+                last["text"] = last["text"][: len(last["text"]) - excess] + NOTE
+            else:
+                outs[-1] = nbformat.v4.new_output("stream", name="stdout", text=NOTE)
+        return out
 
 
 PROBE_SECONDS = 15
@@ -75,10 +86,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     nb = nbformat.read(args.source, as_version=4)
     record = execute(nb, args.cell_timeout, ".")
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("name") == "capped":
-                out["name"] = "stdout"
     nb.metadata["autograde_run"] = record
     nbformat.write(nb, args.target)
     return 0
