@@ -8,6 +8,7 @@ import pytest
 
 from autograde import sandbox
 from autograde.cli import main
+from tests.paths import REPO
 from tests.toy_course import ASSIGNMENT, make_course, submission
 
 pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
@@ -94,7 +95,8 @@ def _special(course, server_port):
     # snoop: reads the source and keys, writes the gradebook and keys, phones home
     snoop = (
         "import glob, os, socket\nleaked = []\n"
-        "for pattern in ['../../../source/*/*.ipynb', '../../../keys/*/*.json', '/root/*', '/work/*', '../../*']:\n"
+        f"for pattern in ['../../../source/*/*.ipynb', '../../../keys/*/*.json', '../../../*.db', '/root/*', '{course}/source/*',"
+        f" '{course}/submitted/*', '{course}/*.db', '{REPO}/source/*', '{REPO}/keys/*', '{REPO}/*.db', '{REPO}/autograde/quiz/*']:\n"
         "    leaked += glob.glob(pattern)\n"
         "for target in ['../../../gradebook.db', '../../../keys/toy/toy.json', '/etc/passwd']:\n"
         "    try:\n        open(target, 'w').write('pwned')\n        leaked.append('wrote ' + target)\n    except OSError:\n        pass\n"
