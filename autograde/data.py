@@ -75,33 +75,51 @@ def build_mnist_standin(dest: Path) -> Path:
                 Image.fromarray(images[i]).save(folder / f"{i}.png")
                 rows.append(f"{split}/{digit}/{i}.png,{label}")
     (tmp / "labels.csv").write_text("\n".join(rows) + "\n")
+    return publish(tmp, dest)
+
+
+def publish(tmp: Path, dest: Path) -> Path:
+    """Move a finished stand-in folder into place (another process may have finished first)."""
     try:
         tmp.rename(dest)
-    except OSError:  # another process finished first
+    except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
-def mnist_sample(verbose: bool = True) -> Path:
-    """Path to MNIST_SAMPLE: fastai's real data if cached or downloadable, else the offline stand-in."""
-    from fastai.data.external import URLs, untar_data
+def locate(name: str, url: str, folder: str, present, standin: str, build, notice: str, verbose: bool = True) -> Path:
+    """fastai's `name` data (fastai's data folder/`folder`) when `present` there or downloadable, else a stand-in.
 
-    real = _fastai_data_dir() / "mnist_sample"
-    source = None
-    if (real / "labels.csv").exists():
-        path, source = real, f"fastai's MNIST_SAMPLE (cached at {real})"
-    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.MNIST_SAMPLE):
+    `present(path)` tells whether a folder holds the data; `build(dest)` writes the stand-in at dest.
+    Prints which data is in use.
+    """
+    from fastai.data.external import untar_data
+
+    real = _fastai_data_dir() / folder
+    path = source = None
+    if present(real):
+        path, source = real, f"fastai's {name} (cached at {real})"
+    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(url):
         try:
-            path, source = untar_data(URLs.MNIST_SAMPLE), "fastai's MNIST_SAMPLE (downloaded)"
+            path, source = untar_data(url), f"fastai's {name} (downloaded)"
         except Exception as exc:  # a broken download falls back to the stand-in
             if verbose:
-                print(f"Download of MNIST_SAMPLE failed ({exc}); using the offline stand-in.")
+                print(f"Download of {name} failed ({exc}); using the offline stand-in.")
     if source is None:
-        path = _standin_root() / "mnist_sample_standin"
-        if not (path / "labels.csv").exists():
+        path = _standin_root() / standin
+        if not present(path):
             path.parent.mkdir(parents=True, exist_ok=True)
-            build_mnist_standin(path)
-        source = "OFFLINE STAND-IN for MNIST_SAMPLE: scikit-learn's 8x8 digits (3s and 7s) scaled to 28x28; accuracies differ from the book"
+            build(path)
+        source = f"OFFLINE STAND-IN for {name}: {notice}"
     if verbose:
         print(f"Data: {source}")
     return Path(path)
+
+
+def mnist_sample(verbose: bool = True) -> Path:
+    """Path to MNIST_SAMPLE: fastai's real data if cached or downloadable, else the offline stand-in."""
+    from fastai.data.external import URLs
+
+    return locate("MNIST_SAMPLE", URLs.MNIST_SAMPLE, "mnist_sample", lambda p: (p / "labels.csv").exists(),
+                  "mnist_sample_standin", build_mnist_standin,
+                  "scikit-learn's 8x8 digits (3s and 7s) scaled to 28x28; accuracies differ from the book", verbose)

@@ -7,10 +7,9 @@ from a latent-factor model, so that the chapter's models have something real to 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-from autograde.data import OFFLINE_ENV, _fastai_data_dir, _reachable, _standin_root
+from autograde.data import locate, publish
 
 STANDIN_NAME = "ml-100k_standin_v1"
 N_USERS, N_MOVIES, N_FACTORS = 300, 400, 3
@@ -28,6 +27,8 @@ _SECOND = ["Harbor", "Garden", "Empire", "Road", "River", "Kingdom", "Letters", 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _GENRES = 19  # u.item has 19 genre flags after the URL, as in MovieLens
 
+NOTICE = (f"{N_USERS} invented users rating {N_MOVIES} invented movies, generated from a latent-factor model; "
+          "losses and titles differ from the book")
 
 def _titles(rng, years):
     """Unique invented titles such as 'Moon Harbor (1994)'; some begin with 'The' moved to the end."""
@@ -90,35 +91,13 @@ def build_movielens_standin(dest: Path) -> Path:
     (tmp / "README").write_text(
         "Offline stand-in for MovieLens 100k made by autograde.data_collab: invented users, movies and\n"
         f"ratings from a latent-factor model ({N_USERS} users, {N_MOVIES} movies, {len(rows)} ratings).\n")
-    try:
-        tmp.rename(dest)
-    except OSError:  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+    return publish(tmp, dest)
 
 
 def movielens_100k(verbose: bool = True) -> Path:
     """Folder with MovieLens 100k's `u.data` and `u.item`: fastai's real data if cached or downloadable,
     else the offline stand-in."""
-    from fastai.data.external import URLs, untar_data
+    from fastai.data.external import URLs
 
-    real = _fastai_data_dir() / "ml-100k"
-    source = None
-    if (real / "u.data").exists() and (real / "u.item").exists():
-        path, source = real, f"fastai's ML_100k, MovieLens 100k (cached at {real})"
-    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.ML_100k):
-        try:
-            path, source = untar_data(URLs.ML_100k), "fastai's ML_100k, MovieLens 100k (downloaded)"
-        except Exception as exc:  # a broken download falls back to the stand-in
-            if verbose:
-                print(f"Download of ML_100k failed ({exc}); using the offline stand-in.")
-    if source is None:
-        path = _standin_root() / STANDIN_NAME
-        if not (path / "u.item").exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            build_movielens_standin(path)
-        source = (f"OFFLINE STAND-IN for MovieLens 100k: {N_USERS} invented users rating {N_MOVIES} invented "
-                  "movies, generated from a latent-factor model; losses and titles differ from the book")
-    if verbose:
-        print(f"Data: {source}")
-    return Path(path)
+    return locate("MovieLens 100k (ML_100k)", URLs.ML_100k, "ml-100k", lambda p: (p / "u.data").exists() and (p / "u.item").exists(),
+                  STANDIN_NAME, build_movielens_standin, NOTICE, verbose)

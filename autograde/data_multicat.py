@@ -18,10 +18,9 @@ offline stand-in with the same layout and file-name conventions, generated deter
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-from autograde.data import OFFLINE_ENV, _fastai_data_dir, _reachable, _standin_root
+from autograde.data import locate, publish
 
 MARKER = "STANDIN.txt"
 
@@ -50,14 +49,6 @@ HEAD_RADIUS_MM = 120.0
 def is_standin(path) -> bool:
     """True when `path` is one of the offline stand-ins rather than fastai's real data."""
     return (Path(path) / MARKER).exists()
-
-
-def _finish(tmp: Path, dest: Path) -> Path:
-    try:
-        tmp.rename(dest)
-    except OSError:  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
 
 
 def _noisy_background(w, h, rng, base, spread=18):
@@ -130,33 +121,17 @@ def build_pascal_standin(dest: Path, n: int = PASCAL_N, seed: int = 42) -> Path:
         rows.append(f"{fname},{' '.join(labels)},{i % 3 == 2}")
     (tmp / "train.csv").write_text("\n".join(rows) + "\n")
     (tmp / MARKER).write_text(f"Offline stand-in for fastai's PASCAL_2007: {n} synthetic images, seed {seed}.\n")
-    return _finish(tmp, dest)
+    return publish(tmp, dest)
 
 
 def pascal_2007(verbose: bool = True) -> Path:
     """Path to PASCAL_2007 (train.csv, train/): fastai's real data if cached or downloadable, else the stand-in."""
-    from fastai.data.external import URLs, untar_data
+    from fastai.data.external import URLs
 
-    real = _fastai_data_dir() / "pascal_2007"
-    source = None
-    if (real / "train.csv").exists() and (real / "train").is_dir():
-        path, source = real, f"fastai's PASCAL_2007 (cached at {real})"
-    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.PASCAL_2007):
-        try:
-            path, source = untar_data(URLs.PASCAL_2007), "fastai's PASCAL_2007 (downloaded)"
-        except Exception as exc:  # a broken download falls back to the stand-in
-            if verbose:
-                print(f"Download of PASCAL_2007 failed ({exc}); using the offline stand-in.")
-    if source is None:
-        path = _standin_root() / PASCAL_STANDIN
-        if not is_standin(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            build_pascal_standin(path)
-        source = (f"OFFLINE STAND-IN for PASCAL_2007: {PASCAL_N} small synthetic images with 1-3 coloured shapes "
-                  f"({', '.join(PASCAL_CLASSES)}); same layout, metrics differ from the book")
-    if verbose:
-        print(f"Data: {source}")
-    return Path(path)
+    return locate("PASCAL_2007", URLs.PASCAL_2007, "pascal_2007", lambda p: (p / "train.csv").exists() and (p / "train").is_dir(),
+                  PASCAL_STANDIN, build_pascal_standin,
+                  f"{PASCAL_N} small synthetic images with 1-3 coloured shapes ({', '.join(PASCAL_CLASSES)}); same layout, "
+                  "metrics differ from the book", verbose)
 
 
 # ---------------------------------------------------------------- BIWI head pose stand-in
@@ -228,31 +203,14 @@ def build_biwi_standin(dest: Path, persons: int = BIWI_PERSONS, frames: int = BI
             frame += int(rng.integers(1, 4))
     (tmp / MARKER).write_text(
         f"Offline stand-in for the book's BIWI head pose data: {persons} persons x {frames} frames, seed {seed}.\n")
-    return _finish(tmp, dest)
+    return publish(tmp, dest)
 
 
 def biwi_sample(verbose: bool = True) -> Path:
     """Path to the book's BIWI head-pose data: fastai's real data if cached or downloadable, else the stand-in."""
-    from fastai.data.external import URLs, untar_data
+    from fastai.data.external import URLs
 
-    real = _fastai_data_dir() / "biwi_head_pose"
-    source = None
-    if (real / "01" / "rgb.cal").exists():
-        path, source = real, f"fastai's BIWI_HEAD_POSE (cached at {real})"
-    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.BIWI_HEAD_POSE):
-        try:
-            path, source = untar_data(URLs.BIWI_HEAD_POSE), "fastai's BIWI_HEAD_POSE (downloaded)"
-        except Exception as exc:  # a broken download falls back to the stand-in
-            if verbose:
-                print(f"Download of BIWI_HEAD_POSE failed ({exc}); using the offline stand-in.")
-    if source is None:
-        path = _standin_root() / BIWI_STANDIN
-        if not is_standin(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            build_biwi_standin(path)
-        source = (f"OFFLINE STAND-IN for BIWI head pose: {BIWI_PERSONS} persons x {BIWI_FRAMES} synthetic "
-                  f"{BIWI_SIZE[0]}x{BIWI_SIZE[1]} frames with a bright head at the pose's centre; same layout, "
-                  "errors differ from the book")
-    if verbose:
-        print(f"Data: {source}")
-    return Path(path)
+    return locate("BIWI_HEAD_POSE", URLs.BIWI_HEAD_POSE, "biwi_head_pose", lambda p: (p / "01" / "rgb.cal").exists(),
+                  BIWI_STANDIN, build_biwi_standin,
+                  f"{BIWI_PERSONS} persons x {BIWI_FRAMES} synthetic {BIWI_SIZE[0]}x{BIWI_SIZE[1]} frames with a bright head "
+                  "at the pose's centre; same layout, errors differ from the book", verbose)

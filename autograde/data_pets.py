@@ -8,10 +8,9 @@ species its own shape, with random placement, jitter and noise, so a small CNN c
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-from autograde.data import OFFLINE_ENV, _fastai_data_dir, _reachable, _standin_root
+from autograde.data import locate, publish
 
 STANDIN_NAME = "oxford-iiit-pet_standin_v1"
 MARKER = "STANDIN.txt"
@@ -112,11 +111,7 @@ def build_pets_standin(dest: Path, per_breed: int = PER_BREED, seed: int = 42) -
     (images / "Abyssinian_100.mat").write_bytes(b"MATLAB 5.0 MAT-file (stand-in placeholder)\n")
     (tmp / MARKER).write_text(
         f"Offline stand-in for fastai's PETS: {len(BREEDS)} breeds x {per_breed} synthetic images, seed {seed}.\n")
-    try:
-        tmp.rename(dest)
-    except OSError:  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+    return publish(tmp, dest)
 
 
 def is_standin(path) -> bool:
@@ -130,28 +125,11 @@ def _has_images(folder: Path) -> bool:
 
 def pets(verbose: bool = True) -> Path:
     """Path to PETS (holding `images/`): fastai's real data if cached or downloadable, else the stand-in."""
-    from fastai.data.external import URLs, untar_data
+    from fastai.data.external import URLs
 
-    real = _fastai_data_dir() / "oxford-iiit-pet"
-    source = None
-    if _has_images(real / "images"):
-        path, source = real, f"fastai's PETS (cached at {real})"
-    elif os.environ.get(OFFLINE_ENV) != "1" and _reachable(URLs.PETS):
-        try:
-            path, source = untar_data(URLs.PETS), "fastai's PETS (downloaded)"
-        except Exception as exc:  # a broken download falls back to the stand-in
-            if verbose:
-                print(f"Download of PETS failed ({exc}); using the offline stand-in.")
-    if source is None:
-        path = _standin_root() / STANDIN_NAME
-        if not is_standin(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            build_pets_standin(path)
-        source = (f"OFFLINE STAND-IN for PETS: {len(BREEDS)} breeds x {PER_BREED} small synthetic images "
-                  "(same layout and file names); error rates differ from the book")
-    if verbose:
-        print(f"Data: {source}")
-    return Path(path)
+    return locate("PETS", URLs.PETS, "oxford-iiit-pet", lambda p: _has_images(p / "images"), STANDIN_NAME,
+                  build_pets_standin, f"{len(BREEDS)} breeds x {PER_BREED} small synthetic images (same layout and "
+                  "file names); error rates differ from the book", verbose)
 
 
 PATTERN_KINDS = ("plain", "hstripes", "dstripes", "checker", "spots")

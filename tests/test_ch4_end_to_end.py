@@ -1,12 +1,9 @@
 """Chapter 4 end to end: release, grade the committed example submissions, exact scores, no leaks."""
-import json
-import shutil
-
 import pytest
 
 from autograde import keys, leaks, notebooks
 from autograde.checks import RESULT_MIME, verdicts
-from autograde.cli import main
+from tests.grading import grade_examples
 from tests.paths import REPO
 
 A = "04_mnist_basics"
@@ -15,24 +12,18 @@ FULL = 46.0
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ch4")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source" / A, root / "source" / A)
-    shutil.copytree(REPO / "examples" / "submitted", root / "incoming")
-    return root
+def graded(tmp_path_factory):
+    return grade_examples(tmp_path_factory, A)
 
 
 @pytest.fixture(scope="module")
-def grades(course):
-    mp = pytest.MonkeyPatch()
-    mp.chdir(course)
-    try:
-        out = course / "grades.json"
-        assert main(["grade", A, "--submissions", "incoming", "--json", str(out), "--check-timeout", "5"]) == 0
-        return json.loads(out.read_text())
-    finally:
-        mp.undo()
+def course(graded):
+    return graded[0]
+
+
+@pytest.fixture(scope="module")
+def grades(graded):
+    return graded[1]
 
 
 def test_complete_submission_gets_full_marks(grades):

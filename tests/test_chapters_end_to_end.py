@@ -1,11 +1,8 @@
 """Chapters 5, 6 and 8 and the 5/6/8 questionnaires end to end: exact scores for the example submissions."""
-import json
-import shutil
-
 import pytest
 
-from autograde import examples, leaks
-from autograde.cli import main
+from autograde import leaks
+from tests.grading import grade_examples
 from tests.paths import REPO
 
 # assignment -> (full marks, {student: (total, {grade_id: score} for the cells below full marks, status of those)})
@@ -26,24 +23,9 @@ EXPECTED = {
 QUESTIONNAIRES = ["05_questionnaire", "06_questionnaire", "08_questionnaire"]
 
 
-def _grade(tmp_path_factory, assignment):
-    root = tmp_path_factory.mktemp(assignment)
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
-    for student in examples.PLANS[assignment]:
-        shutil.copytree(REPO / "examples" / "submitted" / student / assignment, root / "incoming" / student / assignment)
-    mp = pytest.MonkeyPatch()
-    mp.chdir(root)
-    try:
-        assert main(["grade", assignment, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5"]) == 0
-    finally:
-        mp.undo()
-    return root, json.loads((root / "grades.json").read_text())
-
-
 @pytest.fixture(scope="module", params=list(EXPECTED) + QUESTIONNAIRES)
 def graded(request, tmp_path_factory):
-    return request.param, *_grade(tmp_path_factory, request.param)
+    return request.param, *grade_examples(tmp_path_factory, request.param)
 
 
 def test_complete_gets_full_marks_and_untouched_zero(graded):

@@ -130,7 +130,7 @@ def test_helper_prefers_fastais_cached_copy(monkeypatch, tmp_path, capsys, clean
     monkeypatch.setenv("AUTOGRADE_OFFLINE", "1")
     monkeypatch.setenv("AUTOGRADE_DATA", str(tmp_path / "cache"))
     assert data_collab.movielens_100k() == real
-    assert "fastai's ML_100k" in capsys.readouterr().out
+    assert "fastai's MovieLens 100k" in capsys.readouterr().out
     assert not (tmp_path / "cache").exists()
 
 

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from autograde import data_multicat as dm
+from autograde.data import _fastai_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ def test_notices_and_cached_real_data(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("AUTOGRADE_OFFLINE", "1")
     monkeypatch.setenv("AUTOGRADE_DATA", str(tmp_path / "cache"))
     monkeypatch.setenv("FASTAI_HOME", str(home))
-    data_dir = dm._fastai_data_dir()
+    data_dir = _fastai_data_dir()
     # fake real data in fastai's data folder: the helpers must prefer it to a stand-in
     (data_dir / "pascal_2007" / "train").mkdir(parents=True)
     (data_dir / "pascal_2007" / "train.csv").write_text("fname,labels,is_valid\n000005.jpg,chair,True\n")

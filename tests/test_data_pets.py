@@ -6,6 +6,7 @@ import re
 import pytest
 
 from autograde import data_pets
+from autograde.data import _fastai_data_dir
 from tests.paths import SHARED_DATA  # noqa: F401  (the `shared_data` fixture points there)
 
 BOOK_PAT = r'(.+)_\d+.jpg$'
@@ -87,7 +88,7 @@ def test_pets_uses_the_standin_offline(tmp_path, monkeypatch):
 def test_pets_prefers_cached_real_data(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AUTOGRADE_OFFLINE", "1")
     monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai_home"))
-    images = data_pets._fastai_data_dir() / "oxford-iiit-pet" / "images"
+    images = _fastai_data_dir() / "oxford-iiit-pet" / "images"
     images.mkdir(parents=True)
     (images / "Bengal_1.jpg").write_bytes(b"")
     path = data_pets.pets()

@@ -1,11 +1,8 @@
 """The chapter 4 questionnaire graded through `autograde grade`: per-question scores, review, no rubric leaks."""
-import json
-import shutil
-
 import pytest
 
 from autograde import leaks
-from autograde.cli import main
+from tests.grading import grade_examples
 from tests.paths import REPO
 
 A = "04_questionnaire"
@@ -13,23 +10,18 @@ FULL = 133.0
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("quiz04")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source" / A, root / "source" / A)
-    shutil.copytree(REPO / "examples" / "submitted", root / "incoming", ignore=shutil.ignore_patterns("04_mnist_basics"))
-    mp = pytest.MonkeyPatch()
-    mp.chdir(root)
-    try:
-        assert main(["grade", A, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5"]) == 0
-    finally:
-        mp.undo()
-    return root
+def graded(tmp_path_factory):
+    return grade_examples(tmp_path_factory, A)
 
 
 @pytest.fixture(scope="module")
-def grades(course):
-    return json.loads((course / "grades.json").read_text())
+def course(graded):
+    return graded[0]
+
+
+@pytest.fixture(scope="module")
+def grades(graded):
+    return graded[1]
 
 
 def test_model_answers_get_full_marks_and_a_blank_questionnaire_zero(grades):

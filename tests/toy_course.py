@@ -46,7 +46,6 @@ HIDDEN_MEAN = (
 
 def toy_notebook():
     """The instructor notebook of the toy assignment (5 points)."""
-    import sys
     cells = [
         new_markdown_cell("# Toy assignment", metadata=_meta("intro")),
         new_code_cell("import sys, warnings\nprint('a library warning', file=sys.stderr)", metadata=_meta("setup")),
