@@ -12,25 +12,36 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from autograde.checks import RESULT_MIME
+
 MAX_OUTPUT_CHARS = 200_000  # per cell: enormous output is cut, not carried
 
 
 NOTE = "\n... output truncated by the grader ...\n"
 
 
+def _is_result(out) -> bool:
+    return RESULT_MIME in out.get("data", {})
+
+
 def _size(outs) -> int:
-    return sum(len(o.get("text", "")) + len(str(o.get("data", ""))) for o in outs)
+    """Characters of a cell's output, the kit's check results not counted (they are never cut)."""
+    return sum(len(o.get("text", "")) + len(str(o.get("data", ""))) for o in outs if not _is_result(o))
 
 
 class CappedClient(NotebookClient):
-    """A NotebookClient that keeps at most MAX_OUTPUT_CHARS of each cell's output, then a note."""
+    """A NotebookClient that keeps at most MAX_OUTPUT_CHARS of each cell's output, then a note.
+
+    The kit's check results always pass (their size is bounded by autograde.values)."""
 
     def output(self, outs, msg, display_id, cell_index):
+        if RESULT_MIME in msg.get("content", {}).get("data", {}):
+            return super().output(outs, msg, display_id, cell_index)
         if _size(outs) >= MAX_OUTPUT_CHARS:
             return None
         out = super().output(outs, msg, display_id, cell_index)
         excess = _size(outs) - MAX_OUTPUT_CHARS
-        if excess > 0 and outs:
+        if excess > 0 and outs and not _is_result(outs[-1]):
             last = outs[-1]
             if isinstance(last.get("text"), str) and len(last["text"]) > excess:
                 last["text"] = last["text"][: len(last["text"]) - excess] + NOTE
