@@ -186,8 +186,6 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
     results = {}
     with _grading_env(check_timeout):
         for student in students:
-            if progress:
-                progress(student)
             problem = precheck(folder, student, assignment, names)
             if problem:
                 results[student] = _failed(gb_cells, problem)
@@ -196,6 +194,8 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
             if not regrade and marker.is_file() and marker.read_text() == stamp:
                 results[student] = collect(root, assignment, student, db_url, gb_cells)  # graded before an interruption
                 continue
+            if progress:
+                progress(student)
             outcome = api.autograde(assignment, student, force=True, create=True)
             if outcome["success"]:
                 api.generate_feedback(assignment, student, force=True)

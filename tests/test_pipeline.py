@@ -110,3 +110,31 @@ def test_feedback_shows_verdicts_but_no_hidden_test_text(graded):
 def test_unknown_assignment_is_a_clear_error(graded, capsys):
     assert main(["grade", "no_such_assignment"]) == 1
     assert "unknown assignment 'no_such_assignment'" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_resumes_without_regrading_or_losing_anything(tmp_path, monkeypatch):
+    from autograde.grade import grade
+
+    course = make_course(tmp_path / "course")
+    monkeypatch.chdir(course)
+    assert main(["release"]) == 0
+    for student in ("ann", "ben", "cal"):
+        submission(course, student, RIGHT)
+    seen = []
+
+    def interrupt_at_ben(student):
+        seen.append(student)
+        if student == "ben":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grade(course, ASSIGNMENT, check_timeout=2, progress=interrupt_at_ben)
+    graded_ann = course / "graded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    first_stamp = graded_ann.stat().st_mtime_ns
+    seen.clear()
+    results = grade(course, ASSIGNMENT, check_timeout=2, progress=seen.append)
+    assert {s: r["total"] for s, r in results.items()} == {"ann": 5.0, "ben": 5.0, "cal": 5.0}
+    assert seen == ["ben", "cal"]  # ann was not graded again
+    assert graded_ann.stat().st_mtime_ns == first_stamp
+    again = grade(course, ASSIGNMENT, check_timeout=2, regrade=True, progress=seen.append)
+    assert again == results and seen == ["ben", "cal", "ann", "ben", "cal"]
