@@ -24,3 +24,37 @@ def grade_examples(tmp_path_factory, assignment: str, *extra: str) -> tuple:
     finally:
         mp.undo()
     return root, json.loads((root / "grades.json").read_text())
+
+
+def example_fixtures(assignment: str):
+    """Module fixtures `graded` (root, grades), `course` and `grades` for one assignment's examples."""
+
+    @pytest.fixture(scope="module")
+    def graded(tmp_path_factory):
+        return grade_examples(tmp_path_factory, assignment)
+
+    @pytest.fixture(scope="module")
+    def course(graded):
+        return graded[0]
+
+    @pytest.fixture(scope="module")
+    def grades(graded):
+        return graded[1]
+
+    return graded, course, grades
+
+
+def run_for_report(nb, folder, env: dict) -> dict:
+    """Execute a notebook whose last cell prints 'FIDELITY' + JSON, with `env` set; returns that JSON."""
+
+    from nbclient import NotebookClient
+
+    mp = pytest.MonkeyPatch()
+    for name, value in env.items():
+        mp.setenv(name, value)
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    finally:
+        mp.undo()
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
+    return json.loads(text.split("FIDELITY", 1)[1])

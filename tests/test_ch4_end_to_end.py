@@ -3,7 +3,7 @@ import pytest
 
 from autograde import keys, leaks, notebooks
 from autograde.checks import RESULT_MIME, verdicts
-from tests.grading import grade_examples
+from tests.grading import example_fixtures
 from tests.paths import REPO
 
 A = "04_mnist_basics"
@@ -11,19 +11,7 @@ NB = f"{A}.ipynb"
 FULL = 46.0
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_examples(tmp_path_factory, A)
-
-
-@pytest.fixture(scope="module")
-def course(graded):
-    return graded[0]
-
-
-@pytest.fixture(scope="module")
-def grades(graded):
-    return graded[1]
+graded, course, grades = example_fixtures(A)
 
 
 def test_complete_submission_gets_full_marks(grades):

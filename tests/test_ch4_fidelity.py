@@ -1,13 +1,11 @@
 """With fastai's real MNIST_SAMPLE (from ../shared/data), the chapter 4 notebook reproduces the book."""
-import json
-import os
 import tarfile
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
+from tests.grading import run_for_report
 from tests.paths import REPO
 
 REPORT = """import json as _json
@@ -25,16 +23,7 @@ def figures(shared_data, tmp_path_factory):
         tar.extractall(home / "data", filter="data")
     nb = nbformat.read(str(REPO / "solutions" / "04_mnist_basics" / "04_mnist_basics.ipynb"), as_version=4)
     nb.cells.append(new_code_cell(REPORT))
-    env = {**os.environ, "FASTAI_HOME": str(home), "AUTOGRADE_OFFLINE": "1"}
-    old = dict(os.environ)
-    os.environ.update(env)
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(home)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
-    return json.loads(text.split("FIDELITY", 1)[1])
+    return run_for_report(nb, home, {"FASTAI_HOME": str(home), "AUTOGRADE_OFFLINE": "1"})
 
 
 def test_the_real_data_is_used(figures):

@@ -1,8 +1,6 @@
 """The chapter 8 data helper: the MovieLens 100k stand-in's format and contents, how the helper picks its
 data, and (with the real MovieLens 100k from ../shared/data) the book's dot-product model reaching the
 book's validation loss through the notebook's own code."""
-import json
-import os
 import re
 import time
 from pathlib import Path
@@ -11,10 +9,10 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 from autograde import data_collab
+from tests.grading import run_for_report
 from tests.paths import REPO
 
 NOTEBOOK = REPO / "source" / "08_collab" / "08_collab.ipynb"
@@ -162,17 +160,8 @@ def fidelity(shared_data, tmp_path_factory):
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in source.cells}
     nb = nbformat.v4.new_notebook(metadata=source.metadata)
     nb.cells = [new_code_cell(by_id[g].source) for g in CELLS] + [new_code_cell(REPORT)]
-    env = {"FASTAI_HOME": str(home), "AUTOGRADE_OFFLINE": "1"}
-    old = dict(os.environ)
-    os.environ.update(env)
     start = time.time()
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(home)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
-    figures = json.loads(text.split("FIDELITY", 1)[1])
+    figures = run_for_report(nb, home, {"FASTAI_HOME": str(home), "AUTOGRADE_OFFLINE": "1"})
     figures["total_seconds"] = time.time() - start
     print(f"\nMovieLens 100k fidelity: {figures}")
     return figures

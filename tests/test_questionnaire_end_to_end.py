@@ -2,26 +2,14 @@
 import pytest
 
 from autograde import leaks
-from tests.grading import grade_examples
+from tests.grading import example_fixtures
 from tests.paths import REPO
 
 A = "04_questionnaire"
 FULL = 133.0
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_examples(tmp_path_factory, A)
-
-
-@pytest.fixture(scope="module")
-def course(graded):
-    return graded[0]
-
-
-@pytest.fixture(scope="module")
-def grades(graded):
-    return graded[1]
+graded, course, grades = example_fixtures(A)
 
 
 def test_model_answers_get_full_marks_and_a_blank_questionnaire_zero(grades):
