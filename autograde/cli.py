@@ -20,7 +20,7 @@ def _release(args, root):
 def _examples(args, root):
     from . import examples
 
-    for name in args.assignments or list(examples.PLANS):
+    for name in args.assignments or list(examples.plans()):
         for path in examples.build(root, name):
             print(f"wrote {path.relative_to(root)}")
     return 0
@@ -73,7 +73,7 @@ def _demo(args, root):
     from .release import release
 
     release(root)
-    for name in examples.PLANS:
+    for name in examples.plans():
         examples.build(root, name)
         _grade_and_show(root, name, root / examples.EXAMPLES_DIR, args)
     return 0

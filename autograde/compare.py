@@ -93,3 +93,64 @@ def compare(kind: str, got, want, atol: float = 1e-4, rtol: float = 1e-4) -> tup
         return True, ""
     diff = float(np.abs(a - b).max())
     return False, f"values differ (largest difference {diff:.3g}, tolerance {atol:g})"
+
+
+CONTRACT_SHARE = 0.5  # right values in the wrong kind of value, or the wrong shape: half of the check
+
+
+def _compatible(got: str, want: str) -> bool:
+    """Whether a value of family `got` honours a contract of family `want`."""
+    if got == want or "array" in (got, want) and {got, want} <= {"array", "tensor", "ndarray"}:
+        return True
+    return got == "number" and want == "tensor"  # a Python number where a 0-d tensor came back
+
+
+def _squeezed(value):
+    if isinstance(value, Sample):
+        return None
+    arr = _numeric(value)
+    return None if arr is None else np.squeeze(arr)
+
+
+def _number(value):
+    """A finite float from a number or a one-element numeric array, else None."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, dict, Sample)):
+        return None
+    arr = _numeric(value)
+    if arr is None or arr.size != 1 or not np.isfinite(arr).all():
+        return None
+    return float(arr.reshape(-1)[0])
+
+
+def credit(spec: dict, got_data, want_data) -> tuple[float, str]:
+    """(share of the check earned in [0, 1], message) from encoded values and the key's spec."""
+    from .values import decode, family
+
+    kind = spec["kind"]
+    got = decode(got_data)
+    if family(got_data) == "other":
+        return 0.0, f"got an object of type {got_data.get('type') if isinstance(got_data, dict) else '?'}, not a number, tensor or array"
+    if kind == "true":
+        return (1.0, "") if compare("true", got, True)[0] else (0.0, "condition not met")
+    if kind == "between":
+        x = _number(got)
+        if x is None:
+            return 0.0, f"got {_brief(got)}, not a single number"
+        low, high = spec.get("low"), spec.get("high")
+        ok = (low is None or x >= low) and (high is None or x <= high)
+        bound = " and ".join(s for s in (low is not None and f"at least {low:g}", high is not None and f"at most {high:g}") if s)
+        return (1.0, "") if ok else (0.0, f"got {x:.4g}, expected {bound}")
+    want = decode(want_data)
+    passed, message = compare(kind, got, want, spec.get("atol", 1e-4), spec.get("rtol", 1e-4))
+    if kind == "shape":
+        return (1.0 if passed else 0.0), message
+    fam_got, fam_want = family(got_data), family(want_data)
+    if passed:
+        if _compatible(fam_got, fam_want):
+            return 1.0, ""
+        return CONTRACT_SHARE, f"right values, but a {fam_got} where a {fam_want} is expected"
+    a, b = _squeezed(got), _squeezed(want)
+    if a is not None and b is not None and a.shape == b.shape and _shape(got) != _shape(want) \
+            and compare(kind, a, b, spec.get("atol", 1e-4), spec.get("rtol", 1e-4))[0]:
+        return CONTRACT_SHARE, f"right values, but expected shape {_shape(want)}, got {_shape(got)}"
+    return 0.0, message

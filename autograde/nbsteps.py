@@ -37,7 +37,11 @@ class DropDuplicateIds(NbGraderPreprocessor):
 
 
 class RestoreGradeCells(OverwriteCells):
-    """Put each deleted grade cell back after the nearest surviving cell that precedes it in the release."""
+    """Put each missing grade or locked cell back after the nearest surviving cell that precedes it in the release.
+
+    Missing locked cells are given code a newer release added (or a student deleted); restoring them lets a
+    notebook made from an older release run with the instructor's current given cells.
+    """
 
     def add_missing_grade_cells(self, nb, resources):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -45,10 +49,14 @@ class RestoreGradeCells(OverwriteCells):
         by_name = {cell.name: cell for cell in source_nb.source_cells}
         points = {cell.name: cell.max_score for cell in source_nb.grade_cells}
         solutions = {cell.name for cell in source_nb.solution_cells}
+        locked = {cell.name for cell in source_nb.source_cells if cell.locked}
         present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
-        for name in (n for n in order if n in points and n not in present):
-            self.log.warning("Grade cell %s was deleted; restoring it from the gradebook", name)
-            restored = self.missing_cell_transform(by_name[name], points[name], is_solution=name in solutions)
+        for name in (n for n in order if (n in points or n in locked) and n not in present):
+            self.log.warning("Cell %s is missing; restoring it from the gradebook", name)
+            restored = self.missing_cell_transform(by_name[name], points.get(name), is_solution=name in solutions)
+            if name not in points:  # a given (locked, ungraded) cell: no grade, no points
+                restored.metadata.nbgrader.update(grade=False, points=0)
+                restored.metadata.nbgrader.pop("points", None)
             before = order[: order.index(name)]
             anchor = next((n for n in reversed(before) if n in present), None)
             index = 0 if anchor is None else 1 + next(

@@ -55,7 +55,7 @@ def verdict_from_outputs(outputs, max_points: float, key: list | None) -> CellVe
     if hung:  # the student's code hung: the cell scores 0, whatever ran before
         return CellVerdict(0.0, max_points, "timeout", f"{hung[0]['name']}: {hung[0]['message']}")
     total = sum(r["weight"] for r in results)
-    fraction = sum(r["weight"] for r in results if r["passed"]) / total if total else 0.0
-    status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
+    fraction = sum(r["weight"] * r["credit"] for r in results) / total if total else 0.0
+    status = "passed" if fraction >= 1.0 else "partial" if fraction > 0 else "failed"
     failed = "; ".join(f"{r['name']}: {r['message']}" for r in results if not r["passed"])
     return CellVerdict(round(fraction * max_points, 4), max_points, status, failed)

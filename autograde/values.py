@@ -27,11 +27,11 @@ def sample_positions(size: int) -> np.ndarray:
     return np.sort(np.random.default_rng(1234).choice(size, FULL_DATA_LIMIT, replace=False))
 
 
-def _sample(arr: np.ndarray) -> dict:
+def _sample(arr: np.ndarray, lib: str) -> dict:
     flat = arr.ravel()
     picked = flat[sample_positions(flat.size)]
     wide = flat.astype(np.float64)
-    return {"t": "sample", "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": float(wide.sum()),
+    return {"t": "sample", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": float(wide.sum()),
             "abssum": float(np.abs(wide).sum()), "data": [_float(float(x)) if arr.dtype.kind == "f" else x for x in picked.tolist()]}
 
 
@@ -69,13 +69,29 @@ def encode(value, depth: int = 0) -> dict:
     if arr is not None:
         if arr.dtype == object:
             return {"t": "other", "type": "object array"}
+        lib = "numpy" if isinstance(value, (np.ndarray, np.generic)) else "torch"
         if arr.size > FULL_DATA_LIMIT:
-            return _sample(arr)
+            return _sample(arr, lib)
         data = [_float(float(x)) if arr.dtype.kind == "f" else x for x in arr.ravel().tolist()]
-        return {"t": "array", "dtype": str(arr.dtype), "shape": list(arr.shape), "data": data}
+        return {"t": "array", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "data": data}
     if isinstance(value, (tuple, list)) and type(value) in (tuple, list) and depth < MAX_DEPTH:
         return {"t": type(value).__name__, "items": [encode(x, depth + 1) for x in value[:MAX_ITEMS]]}
     return {"t": "other", "type": type(value).__name__}
+
+
+def family(data) -> str:
+    """The kind of value an encoding describes: number, bool, str, none, sequence, tensor, ndarray, shape or other."""
+    kind = data.get("t") if isinstance(data, dict) else None
+    if kind in ("int", "float"):
+        return "number"
+    if kind in ("tuple", "list"):
+        return "sequence"
+    if kind in ("array", "sample"):
+        lib = data.get("lib", "array")
+        if lib == "numpy" and not data.get("shape"):
+            return "number"  # a numpy scalar (np.float64 is a float)
+        return {"torch": "tensor", "numpy": "ndarray"}.get(lib, "array")
+    return kind if kind in ("none", "bool", "str", "shape") else "other"
 
 
 def _num(x):

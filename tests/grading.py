@@ -14,7 +14,7 @@ def grade_examples(tmp_path_factory, assignment: str, *extra: str) -> tuple:
     root = tmp_path_factory.mktemp(assignment)
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
-    for student in examples.PLANS[assignment]:
+    for student in examples.plans()[assignment]:
         shutil.copytree(REPO / "examples" / "submitted" / student / assignment, root / "incoming" / student / assignment)
     mp = pytest.MonkeyPatch()
     mp.chdir(root)

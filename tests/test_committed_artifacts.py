@@ -17,7 +17,7 @@ def regenerated(tmp_path_factory):
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "source", root / "source")
     release(root)
-    for name in examples.PLANS:
+    for name in examples.plans():
         examples.build(root, name)
     return root
 

@@ -1,0 +1,1 @@
+"""Example submissions per chapter: complete, untouched, typical wrong answers, hangs, tampering."""
