@@ -1,6 +1,6 @@
 import pytest
 
-from autograde.checks import RESULT_MIME
+from autograde.checks import RESULT_MIME, VERSION
 from autograde.scoring import verdict_from_outputs
 from autograde.values import encode
 
@@ -11,7 +11,7 @@ KEY = [
 
 
 def recorded(*values):
-    return {"output_type": "display_data", "metadata": {}, "data": {RESULT_MIME: {"version": 2, "values": list(values)}, "text/plain": "x"}}
+    return {"output_type": "display_data", "metadata": {}, "data": {RESULT_MIME: {"version": VERSION, "values": list(values)}, "text/plain": "x"}}
 
 
 RIGHT = ({"value": encode(42)}, {"value": encode([1.0, 2.0])})
@@ -37,10 +37,10 @@ def test_printed_scores_and_tensor_text_are_never_read():
 
 
 @pytest.mark.parametrize("bundle", [
-    {"version": 2, "fraction": 1.0, "checks": []},            # an old-style self-declared score
-    {"version": 2, "values": [{"value": encode(42)}]},         # fewer values than checks
-    {"version": 2, "values": "all passed"},
-    {"version": 1, "values": [{"value": encode(42)}, {"value": encode([1.0, 2.0])}]},
+    {"version": VERSION, "fraction": 1.0, "checks": []},      # an old-style self-declared score
+    {"version": VERSION, "values": [{"value": encode(42)}]},   # fewer values than checks
+    {"version": VERSION, "values": "all passed"},
+    {"version": 2, "values": [{"value": encode(42)}, {"value": encode([1.0, 2.0])}]},
 ])
 def test_forged_or_malformed_results_earn_nothing(bundle):
     out = {"output_type": "display_data", "metadata": {}, "data": {RESULT_MIME: bundle}}
@@ -72,3 +72,17 @@ def test_a_timed_out_check_zeroes_the_cell_with_the_reason():
 def test_no_result_or_no_key_scores_zero_with_a_reason():
     assert "no result" in verdict_from_outputs([], 2, KEY).message
     assert "autograde keys" in verdict_from_outputs([recorded(*RIGHT)], 2, None).message
+
+
+def test_check_weights_and_half_credit_set_the_cell_score():
+    key = [{**KEY[0], "weight": 3.0}, KEY[1]]
+    assert verdict_from_outputs([recorded({"value": encode(41)}, {"value": encode([1.0, 2.0])})], 4, key).score == 1.0
+    half = verdict_from_outputs([recorded({"value": encode(42)}, {"value": encode(__import__("torch").tensor([1.0, 2.0]))})], 4, key)
+    assert (half.score, half.status) == (3.5, "partial") and "right values, but a tensor where a sequence is expected" in half.message
+
+
+def test_a_shape_check_alone_pays_nothing():
+    key = [KEY[0], {"name": "s", "kind": "shape", "atol": 1e-4, "rtol": 1e-4, "hint": "", "weight": 1.0, "expected": {"t": "shape", "v": [2]}}]
+    shape_only = verdict_from_outputs([recorded({"value": encode(0)}, {"value": {"t": "shape", "v": [2]}})], 2, key)
+    assert (shape_only.score, shape_only.status) == (0.0, "failed")
+    assert verdict_from_outputs([recorded({"value": encode(42)}, {"value": {"t": "shape", "v": [2]}})], 2, key).score == 2.0
