@@ -1,5 +1,14 @@
-"""Score questionnaire answer cells in the grader's process with the quiz engine."""
+"""Score questionnaire answer cells in the grader's process with the quiz engine.
+
+The code answers of a notebook run together, once, in one sandbox (autograde.quiz.runner.run_many):
+`companions(nb)` registers the notebook, and the first `verdict()` that needs a code report runs them
+all; each answer's report is then handed to the scorer. A cell whose scoring fails for any reason
+costs only that cell (0 points, sent to review), never the notebook.
+"""
 from __future__ import annotations
+
+import inspect
+import sys
 
 from nbgrader import utils
 
@@ -22,14 +31,93 @@ def answer_text(cell, code_cell=None) -> str:
     return f"```python\n{code}\n```\n\n{text}" if code.strip() else text
 
 
+class _Batch:
+    """The code answers of the notebook being graded, run in one sandbox on first use."""
+
+    def __init__(self):
+        self.cells: list = []
+        self.reports: dict | None = None
+
+    def reset(self, nb, found: dict) -> None:
+        self.cells = []
+        self.reports = None
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            if parse_grade_id(gid) is not None and not gid.endswith(CODE_SUFFIX):
+                self.cells.append((cell, found.get(gid)))
+
+    def run(self) -> dict:
+        """{runner key: report} for every code answer of the notebook (run once)."""
+        if self.reports is None:
+            from .quiz import runner
+            items = [it for it in (_code_item(c, cc) for c, cc in self.cells) if it is not None]
+            items = list({runner._key(code, probe): (code, probe) for code, probe in items}.values())
+            self.reports = {}
+            if items:
+                try:
+                    self.reports = runner.prerun_reports(items)
+                except Exception as exc:  # noqa: BLE001 - e.g. the sandbox is unavailable: code answers fail, loudly
+                    why = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    print(f"WARNING: questionnaire code answers were not run ({why})", file=sys.stderr)
+                    failed = {"ok": False, "error": "the grader could not run code answers (no sandbox); "
+                                                    "an instructor will review"}
+                    self.reports = {runner._key(code, probe): dict(failed) for code, probe in items}
+        return self.reports
+
+
+_batch = _Batch()
+
+
+def _question(cell):
+    key = parse_grade_id(cell.metadata.get("nbgrader", {}).get("grade_id"))
+    if key is None:
+        return None, None
+    from .quiz.rubric import load
+    try:
+        return key, load(key[0]).questions.get(int(key[1]))
+    except Exception:  # noqa: BLE001 - an unknown chapter is reported when the cell is scored
+        return key, None
+
+
+def _code_item(cell, code_cell):
+    """(code, probe) the scorer would run for this answer, or None when it runs none."""
+    _, qu = _question(cell)
+    if qu is None or qu.kind not in ("code", "code+prose") or not qu.checks:
+        return None
+    from .quiz.split import split_answer
+    code = split_answer(answer_text(cell, code_cell))[0]
+    return (code, qu.probe) if code.strip() else None
+
+
 def companions(nb) -> dict:
-    """grade_id of an answer cell -> its companion code cell (grade_id + '_code')."""
+    """grade_id of an answer cell -> its companion code cell (grade_id + '_code'); also registers the
+    notebook so that its code answers run in one sandbox batch."""
     found = {}
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if gid.endswith(CODE_SUFFIX):
             found[gid[: -len(CODE_SUFFIX)]] = cell
+    _batch.reset(nb, found)
     return found
+
+
+def _accepts_code_report(score_answer) -> bool:
+    try:
+        return "code_report" in inspect.signature(score_answer).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _score(key, cell, code_cell) -> dict:
+    from .quiz import runner, score_answer
+
+    answer = answer_text(cell, code_cell)
+    item = _code_item(cell, code_cell)
+    reports = _batch.run() if item is not None and any(c is cell for c, _ in _batch.cells) else {}
+    report = reports.get(runner._key(*item)) if item is not None else None
+    kwargs = {"code_report": report} if report is not None and _accepts_code_report(score_answer) else {}
+    with runner.prerun(reports):
+        return score_answer(key[0], key[1], answer, **kwargs)
 
 
 def verdict(cell, code_cell=None) -> tuple[CellVerdict, bool] | None:
@@ -37,11 +125,14 @@ def verdict(cell, code_cell=None) -> tuple[CellVerdict, bool] | None:
     key = parse_grade_id(cell.metadata.get("nbgrader", {}).get("grade_id"))
     if key is None:
         return None
-    from .quiz import score_answer
-
     points = float(cell.metadata["nbgrader"]["points"])
-    result = score_answer(key[0], key[1], answer_text(cell, code_cell))
-    earned, most = float(result.get("points", 0.0)), float(result.get("max") or 0.0)
-    fraction = min(max(earned / most if most else float(result["score"]), 0.0), 1.0)
-    typed = CellVerdict(round(fraction * points, 4), points, STATUS[result["verdict"]], result.get("feedback", ""))
-    return typed, result["verdict"] == "review"
+    try:
+        result = _score(key, cell, code_cell)
+        earned, most = float(result.get("points", 0.0)), float(result.get("max") or 0.0)
+        fraction = min(max(earned / most if most else float(result["score"]), 0.0), 1.0)
+        typed = CellVerdict(round(fraction * points, 4), points, STATUS[result["verdict"]], result.get("feedback", ""))
+        return typed, result["verdict"] == "review"
+    except Exception as exc:  # noqa: BLE001 - one answer the engine cannot score costs only its own cell
+        note = (f"This answer could not be scored automatically ({type(exc).__name__}); "
+                "an instructor will grade it.")
+        return CellVerdict(0.0, points, "review", note), True

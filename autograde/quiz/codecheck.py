@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import values
+from ..compare import compare
 from .rubric import CodeCheck
+from .runner import valid_encoding
 
 # instructor reference functions named by the rubric data
 REFERENCES = {
@@ -13,63 +18,101 @@ REFERENCES = {
 }
 
 
-def plain(v):
-    """Strip type tags: tensors/arrays -> nested lists, tuples/iterators -> lists."""
-    if isinstance(v, dict) and "__t" in v:
-        if v["__t"] in ("tensor", "array"):
-            return plain(v.get("data"))
-        if v["__t"] in ("tuple", "iter", "L"):
-            return [plain(x) for x in v["v"]]
-        return v
-    if isinstance(v, list):
-        return [plain(x) for x in v]
+def value(e):
+    """A reported value decoded by the kit's codec (autograde.values); None when it is not one."""
+    if not valid_encoding(e):
+        return None
+    try:
+        return values.decode(e)
+    except Exception:  # noqa: BLE001 - a malformed value is simply not a value
+        return None
+
+
+def py(v):
+    """Nested Python lists/numbers of a decoded value (arrays and tuples become lists), for references."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (tuple, list)):
+        return [py(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 
-def close(a, b, atol=1e-6) -> bool:
-    """Nested equality with a numeric tolerance (bools and strings exact)."""
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y, atol) for x, y in zip(a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
-        return abs(a - b) <= atol + 1e-6 * abs(b)
-    return a == b
+def _numeric(want) -> bool:
+    if isinstance(want, (list, tuple)):
+        return all(_numeric(x) for x in want)
+    return isinstance(want, (int, float)) and not isinstance(want, bool)
+
+
+def matches(got, want, atol=1e-6) -> bool:
+    """The one comparer (autograde.compare) on a decoded value: 'close' for numbers, 'equal' otherwise."""
+    if isinstance(got, values.Sample):
+        return False
+    try:
+        if _numeric(want):
+            return compare("close", got, want, atol=atol, rtol=1e-6)[0]
+        return compare("equal", got, want)[0]
+    except Exception:  # noqa: BLE001 - values that cannot be compared do not match
+        return False
+
+
+def _line(line) -> tuple[list, list]:
+    xs, ys = py(value(line.get("x"))), py(value(line.get("y")))
+    ok = isinstance(xs, list) and isinstance(ys, list) and all(_numeric(v) for v in xs + ys)
+    return (xs, ys) if ok else ([], [])
 
 
 def _line_matches(line, fn, atol) -> bool:
-    xs, ys = line.get("x", []), line.get("y", [])
+    xs, ys = _line(line)
     if len(xs) < 5 or len(xs) != len(ys):
         return False
     f = REFERENCES[fn]
     return all(abs(f(x) - y) <= atol for x, y in zip(xs, ys))
 
 
-def _table_cells(v) -> dict | None:
+def _table_cells(call: dict) -> dict | None:
     """{(row, col): value} of a reported DataFrame (labels as strings), or None."""
-    if not (isinstance(v, dict) and v.get("__t") == "frame" and v.get("columns") is not None and v.get("data")):
+    table = call.get("frame")
+    if not isinstance(table, dict):
+        return None
+    index, columns, data = (py(value(table.get(k))) for k in ("index", "columns", "data"))
+    if not (isinstance(index, list) and isinstance(columns, list) and isinstance(data, list) and data):
         return None
     cells = {}
-    for r, row in zip(v["index"], v["data"]):
-        for c, x in zip(v["columns"], row):
-            cells[(str(plain(r)), str(plain(c)))] = plain(x)
+    for r, row in zip(index, data):
+        if not isinstance(row, list):
+            return None
+        for c, x in zip(columns, row):
+            cells[(str(r), str(c))] = x
     return cells
+
+
+def _empty(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (_numeric(x) and x == 0)
 
 
 def _table_matches(cells: dict, a: dict) -> bool:
     """Every expected cell holds its rating; missing pairs are absent, NaN, None or 0."""
     for r, c, x in a["cells"]:
-        if not close(cells.get((str(r), str(c))), x, a.get("atol", 1e-6)):
+        if not matches(cells.get((str(r), str(c))), x, a.get("atol", 1e-6)):
             return False
     for r, c in a.get("missing", []):
-        if cells.get((str(r), str(c)), None) not in (None, "nan", 0, 0.0):
+        if not _empty(cells.get((str(r), str(c)), None)):
             return False
     return True
+
+
+def _matrix(v) -> bool:
+    return (isinstance(v, list) and v and all(isinstance(r, list) and r and len(r) == len(v[0]) for r in v)
+            and all(_numeric(r) for r in v))
 
 
 def _dot_reference(rep: dict, a: dict) -> list | None:
     """Dot product of the matching user and item embedding rows (plus 1-wide bias tables, and the
     y_range squashing when the model keeps one), computed from the parameters the model reported."""
-    params = {k: plain(v) for k, v in (rep.get("params") or {}).items()}
-    mats = {k: v for k, v in params.items() if isinstance(v, list) and v and isinstance(v[0], list)}
+    params = {k: py(value(v)) for k, v in (rep.get("params") or {}).items()}
+    mats = {k: v for k, v in params.items() if _matrix(v)}
     users = [k for k, v in mats.items() if len(v) == a["n_users"] and len(v[0]) > 1]
     items = [k for k, v in mats.items() if len(v) == a["n_items"] and len(v[0]) > 1 and k not in users]
     if not users or not items:
@@ -77,6 +120,8 @@ def _dot_reference(rep: dict, a: dict) -> list | None:
     ub = [k for k, v in mats.items() if len(v) == a["n_users"] and len(v[0]) == 1]
     ib = [k for k, v in mats.items() if len(v) == a["n_items"] and len(v[0]) == 1]
     U, M = mats[users[0]], mats[items[0]]
+    if len(U[0]) != len(M[0]):
+        return None
     out = []
     for u, m in a["input"]:
         d = sum(p * q for p, q in zip(U[u], M[m]))
@@ -86,23 +131,44 @@ def _dot_reference(rep: dict, a: dict) -> list | None:
     return out
 
 
+def _reference_matches(ref, inp, out) -> bool:
+    try:
+        want = ref(py(value(inp)))
+    except Exception:  # noqa: BLE001 - the reference does not apply to these inputs (e.g. strings)
+        return False
+    return matches(value(out), want)
+
+
+ITERATOR_TYPES = {"zip", "map", "filter", "generator", "list_iterator", "tuple_iterator", "range_iterator",
+                  "enumerate", "reversed", "chain", "islice"}
+
+
 def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
-    """(passed, detail) for one check against a run report."""
+    """(passed, detail) for one check against a run report; never raises (a check that cannot be
+    decided is failed with a note, so one odd answer costs only its own check)."""
+    try:
+        return _evaluate(check, report)
+    except Exception as exc:  # noqa: BLE001
+        return False, f"this check could not be evaluated on your answer ({type(exc).__name__})"
+
+
+def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
     a, k = check.args, check.kind
-    if not report.get("ok"):
+    if not isinstance(report, dict) or report.get("ok") is not True:
         return False, ""
     if k == "true":
-        return bool(report.get(a["key"])), ""
+        return report.get(a["key"]) is True, ""
     if k == "listcomp_ref":
-        pairs = report.get("pairs") or []
-        if not pairs:
+        groups = [g for g in report.get("comprehensions") or [] if g]
+        if not groups:
             return False, "no list comprehension could be evaluated"
         ref = REFERENCES[a["ref"]]
-        ok = all(close(plain(out), ref(plain(inp))) for inp, out in pairs)
-        return ok, ""
+        return any(all(_reference_matches(ref, inp, out) for inp, out in g) for g in groups), ""
     if k == "any_value":
-        vals = [plain(v) for v in report.get("values", [])] + [plain(report.get("final"))]
-        return any(close(v, a["expected"], a.get("atol", 1e-6)) for v in vals), ""
+        vals = [value(v) for v in report.get("values") or []]
+        if "final" in report:
+            vals.append(value(report["final"]))
+        return any(matches(v, a["expected"], a.get("atol", 1e-6)) for v in vals), ""
     if k == "final_type":
         return report.get("final_type") in a["types"], ""
     if k == "uses":
@@ -111,18 +177,19 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
             return not names & set(a["none"]), ""
         return bool(names & set(a["any"])), ""
     if k == "regex_extracts":
-        cands = report.get("candidates") or []
+        cands = [py(value(c)) for c in report.get("candidates") or []]
+        cands = [c for c in cands if isinstance(c, list) and len(c) >= len(a["expected"] if not a.get("only") else a["only"])]
         if not cands:
             return False, "no pattern with a capture group (or one-argument function) was found"
         idx = a.get("only")
-        picked = [[c[i] for i in idx] if idx else c for c in (plain(c) for c in cands)]
-        return any(close(c, a["expected"]) for c in picked), ""
+        picked = [[c[i] for i in idx] if idx else c for c in cands]
+        return any(matches(c, a["expected"]) for c in picked), ""
     if k == "call_table":
         calls = report.get("calls") or []
         if not report.get("has_function") or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
             err = calls[a["call"]].get("error", "") if len(calls) > a["call"] else ""
             return False, f"calling your function failed ({err})" if err else "no function was defined"
-        cells = _table_cells(calls[a["call"]]["v"])
+        cells = _table_cells(calls[a["call"]])
         if cells is None:
             return False, "your function should return a DataFrame"
         flipped = {(c, r): x for (r, c), x in cells.items()}
@@ -133,19 +200,21 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         ref = _dot_reference(report, a)
         if ref is None:
             return False, "no user and item embedding tables of the requested sizes were found"
-        out = plain(report.get("output"))
+        out = py(value(report.get("output")))
         out = [x[0] if isinstance(x, list) and len(x) == 1 else x for x in out] if isinstance(out, list) else out
         lo_hi = a.get("y_range")
         squashed = [1 / (1 + math.exp(-d)) * (lo_hi[1] - lo_hi[0]) + lo_hi[0] for d in ref] if lo_hi else None
         atol = a.get("atol", 1e-4)
-        return close(out, ref, atol) or (squashed is not None and close(out, squashed, atol)), ""
+        return matches(out, ref, atol) or (squashed is not None and matches(out, squashed, atol)), ""
     if k == "module_trains":
         losses = report.get("losses")
-        if not losses:
+        if not report.get("has_module") or not losses:
             return False, "the model could not be trained"
         return losses[1] < a.get("ratio", 0.5) * losses[0], ""
     if k == "final_value":
-        ok = close(plain(report.get("final")), a["expected"], a.get("atol", 1e-6))
+        if "final" not in report:
+            return False, ""
+        ok = matches(value(report["final"]), a["expected"], a.get("atol", 1e-6))
         if ok and a.get("needs_slice") and not report.get("final_has_subscript"):
             return False, "the result should come from indexing the doubled tensor, not be typed in"
         return ok, ""
@@ -154,17 +223,17 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         if not report.get("has_function"):
             if a["call"] != 0 or "final" not in report:
                 return False, "no function was defined"
-            calls = [{"ok": True, "v": report["final"]}]  # an expression instead of a function
+            calls = [{"ok": True, "v": report["final"], "type": report.get("final_type", "")}]  # an expression
         if len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
             err = calls[a["call"]].get("error", "") if len(calls) > a["call"] else ""
             return False, f"calling your function failed ({err})" if err else ""
-        v = calls[a["call"]]["v"]
+        call = calls[a["call"]]
+        v = value(call.get("v"))
         if k == "call_equals":
-            return close(plain(v), a["expected"], a.get("atol", 1e-6)), ""
-        if isinstance(v, dict) and v.get("__t") == "iter":
+            return matches(v, a["expected"], a.get("atol", 1e-6)), ""
+        if call.get("type") in ITERATOR_TYPES:
             return False, "your function returns an iterator, not a list"
-        items = v if isinstance(v, list) else []
-        return bool(items) and all(isinstance(x, dict) and x.get("__t") == "tuple" for x in items), ""
+        return isinstance(v, list) and bool(v) and all(isinstance(x, tuple) for x in v), ""
     if k == "plot_fn":
         lines = report.get("lines") or []
         if not lines:
@@ -172,14 +241,13 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         good = [ln for ln in lines if _line_matches(ln, a["fn"], a.get("atol", 1e-3))]
         if not good:
             return False, "the plotted values do not follow the expected function"
-        xs = good[0]["x"]
+        xs = _line(good[0])[0]
         if a.get("needs_neg_pos") and not (min(xs) < 0 < max(xs)):
             return False, "the x values should cover negative and positive numbers"
         if a.get("min_span") and max(xs) - min(xs) < a["min_span"]:
             return False, "plot a wider range of x to see the whole shape"
         return True, ""
     if k == "plot_range":
-        good = [ln for ln in report.get("lines") or [] if _line_matches(ln, a["fn"], 0.01)]
-        return any(abs(min(ln["x"]) - a["lo"]) <= a["tol"] and abs(max(ln["x"]) - a["hi"]) <= a["tol"]
-                   for ln in good), ""
+        good = [_line(ln)[0] for ln in report.get("lines") or [] if _line_matches(ln, a["fn"], 0.01)]
+        return any(abs(min(xs) - a["lo"]) <= a["tol"] and abs(max(xs) - a["hi"]) <= a["tol"] for xs in good), ""
     raise ValueError(f"unknown check kind {k!r}")
