@@ -40,9 +40,10 @@ def _questionnaire(args, root):
 def _keys(args, root):
     from . import keys
 
-    for name in args.assignments or course.assignments(root):
-        for path in keys.build(root, name):
-            print(f"wrote {path.relative_to(root)}")
+    with course.grading_lock(root):
+        for name in args.assignments or course.assignments(root):
+            for path in keys.build(root, name):
+                print(f"wrote {path.relative_to(root)}")
     return 0
 
 
@@ -127,6 +128,7 @@ def _quiet_library_warnings() -> None:
 def main(argv=None) -> int:
     """Run the command line; errors are printed as one line naming the fix, exit status 1."""
     _quiet_library_warnings()
+    course._expose_environment_tools()  # nbgrader runs `alembic` from here, even without an activated venv
     args = build_parser().parse_args(argv)
     if args.command == "quiz":  # needs no course folder
         return args.func(args)

@@ -1,11 +1,17 @@
 """The course folder: where it is, its nbgrader config, and an nbgrader API bound to it."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+import stat
 import sys
 from pathlib import Path
 
 CONFIG_FILE = "nbgrader_config.py"
+GRADEBOOK = "gradebook.db"
+STATE_DIR = ".grading"      # the grader's own state in the course folder: its lock and staging copies
+LOCK_FILE = "lock"
 
 
 class CourseError(RuntimeError):
@@ -29,9 +35,10 @@ def load_config(root: Path, **overrides):
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
+    _expose_environment_tools()
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config.CourseDirectory.db_url = f"sqlite:///{root / GRADEBOOK}"
     extra = Config()
     for dotted, value in overrides.items():
         section, name = dotted.split(".")
@@ -41,7 +48,10 @@ def load_config(root: Path, **overrides):
 
 
 def _expose_environment_tools() -> None:
-    """Put this interpreter's bin/ on PATH: nbgrader runs `alembic` and kernels from there."""
+    """Put this interpreter's bin/ on PATH: nbgrader runs `alembic` and kernels from there.
+
+    Called before anything opens the gradebook (a new gradebook runs `alembic`), so that
+    `.venv/bin/autograde` works without an activated environment."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
@@ -68,3 +78,94 @@ def check_assignment(root: Path, name: str) -> None:
     known = assignments(root)
     if name not in known:
         raise CourseError(f"unknown assignment {name!r}; assignments in {root / 'source'}: {', '.join(known) or 'none'}")
+
+
+def _gradebook_fix(path: Path) -> str:
+    return (f"restore {path} from a backup (or from the copy of the last run, if you keep one); to start an empty "
+            f"gradebook instead, move it away and run `autograde release` (every recorded grade is then lost)")
+
+
+def check_gradebook(root: Path) -> None:
+    """Raise a CourseError naming the file and the fix when the gradebook is empty, damaged or not writable.
+
+    Nothing is changed: a bad gradebook is never recreated or overwritten. A missing one is fine (created)."""
+    path = root / GRADEBOOK
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise CourseError(f"{path} is not a regular file; move it away, then {_gradebook_fix(path)}")
+    if st.st_size == 0:
+        raise CourseError(f"{path} is empty (0 bytes): its grades are gone. Nothing was graded; {_gradebook_fix(path)}")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:
+        raise CourseError(f"{path} cannot be read ({exc.strerror}); make it readable by the user running autograde") from None
+    if header != b"SQLite format 3\0":
+        raise CourseError(f"{path} is not an SQLite database (it was overwritten or truncated). Nothing was graded; "
+                          f"{_gradebook_fix(path)}")
+    # One write transaction, rolled back: it replays a journal left by an interrupted run, checks the pages,
+    # and proves the file and its folder (the journal) are writable. Nothing is changed.
+    try:
+        with contextlib.closing(sqlite3.connect(str(path), timeout=30, isolation_level=None)) as db:
+            db.execute("BEGIN IMMEDIATE")
+            found = db.execute("PRAGMA quick_check").fetchall()
+            if found == [("ok",)]:
+                db.execute("CREATE TABLE autograde_write_probe (x INTEGER)")
+            db.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if any(word in text for word in ("readonly", "read-only", "unable to open", "locked", "permission")):
+            raise CourseError(f"{path} cannot be written ({text}). Nothing was graded; make the file and its folder "
+                              f"writable by the user running autograde (e.g. `chmod u+w {path} {path.parent}`, "
+                              f"`chattr -i {path}`), or stop the program holding it") from None
+        found = [(text,)]
+    if found != [("ok",)]:
+        detail = "; ".join(str(row[0]) for row in found[:3])
+        raise CourseError(f"{path} is damaged ({detail}). Nothing was graded; {_gradebook_fix(path)}")
+
+
+_held: dict[Path, tuple[int, int]] = {}
+
+
+@contextlib.contextmanager
+def grading_lock(root: Path):
+    """Hold the course's lock: one grading run at a time (a second one gets a CourseError saying why).
+
+    Re-entrant within a process (grade() inside demo); released when the process ends, however it ends."""
+    import fcntl
+
+    root = Path(root).resolve()
+    if root in _held:
+        fd, depth = _held[root]
+        _held[root] = (fd, depth + 1)
+        try:
+            yield
+        finally:
+            fd, depth = _held[root]
+            _held[root] = (fd, depth - 1)
+        return
+    from .intake import clear_links
+
+    state = clear_links(root, STATE_DIR)
+    os.chmod(state, 0o700)
+    path = state / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise CourseError(f"another autograde run is already working on this course ({holder}); wait for it to finish "
+                          f"and run again (the lock is {path}; it is released when that run ends)") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+    _held[root] = (fd, 1)
+    try:
+        yield
+    finally:
+        del _held[root]
+        os.ftruncate(fd, 0)
+        os.close(fd)

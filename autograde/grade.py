@@ -5,10 +5,11 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
-from . import course, keys, notebooks
+from . import course, intake, keys, notebooks
 from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
 from .isolation import RUN_KEY
 from .nbsteps import META_KEY
@@ -33,22 +34,22 @@ def _grading_env(check_timeout: float | None):
 
 
 def find_submissions(folder: Path, assignment: str) -> list[str]:
-    """Student ids with a `<folder>/<student>/<assignment>/` submission."""
+    """Student ids with a `<folder>/<student>/<assignment>/` submission (refused entries are left out)."""
     if not folder.is_dir():
         raise course.CourseError(f"submissions folder {folder} does not exist; pass --submissions DIR")
-    return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
+    return intake.find(folder, assignment)[0]
 
 
-def precheck(folder: Path, student: str, assignment: str, names: list[str]) -> str | None:
-    """Why a submission cannot be graded (missing or unreadable notebook), or None when it can."""
+def precheck(staged: Path, student: str, assignment: str, names: list[str]) -> str | None:
+    """Why a staged submission cannot be graded (missing or unreadable notebook), or None when it can."""
     for name in names:
-        path = folder / student / assignment / name
+        path = staged / name
         if not path.is_file():
             return f"{student}/{assignment}/{name} is missing; submit the released notebook under that name"
         try:
             notebooks.read(path)
         except notebooks.NotebookError as exc:
-            return str(exc).replace(str(folder) + os.sep, "")
+            return str(exc).replace(str(staged.parent.parent) + os.sep, "")
     return None
 
 
@@ -150,57 +151,107 @@ def check_sandbox(mode: str) -> str:
     return mode
 
 
-def _fingerprint(root: Path, folder: Path, student: str, assignment: str) -> str:
-    """Identifies what a finished grading used: the submitted notebooks and the keys."""
+def _fingerprint(root: Path, staged: Path, assignment: str) -> str:
+    """Identifies what a finished grading used: the submitted notebooks (as staged) and the keys."""
     digest = hashlib.sha256()
-    for path in sorted((folder / student / assignment).glob("*.ipynb")) + sorted((root / keys.KEYS_DIR / assignment).glob("*.json")):
+    for path in sorted(staged.glob("*.ipynb")) + sorted((root / keys.KEYS_DIR / assignment).glob("*.json")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _done_marker(root: Path, student: str, assignment: str) -> Path:
-    return root / "graded" / student / assignment / ".autograde-done"
+DONE_MARKER = ".autograde-done"
+
+
+def _done(root: Path, student: str, assignment: str, stamp: str) -> bool:
+    """Was this submission graded to completion with these notebooks and keys (marker never followed)?"""
+    data = intake.read_private(root / "graded" / student / assignment / DONE_MARKER, 4096)
+    return data is not None and data.decode(errors="replace") == stamp
+
+
+def _feedback_api(root: Path, overrides: dict):
+    """An nbgrader API whose feedback step copies no file of the submission: feedback/ gets the HTML only."""
+    return course.nbgrader_api(root, **{**overrides, "CourseDirectory.ignore": ["*", ".*"]})
 
 
 def grade(root: Path, assignment: str, submissions: Path | None = None, check_timeout: float | None = None,
           cell_timeout: int | None = None, progress=None, sandbox_mode: str = "require", regrade: bool = False) -> dict:
-    """Autograde each submission; one broken submission is reported with a reason, the rest are graded."""
+    """Autograde each submission; one broken submission is reported with a reason, the rest are graded.
+
+    Only one run works on a course at a time (course.grading_lock); the gradebook is checked first."""
+    course.check_assignment(root, assignment)
+    with course.grading_lock(root):
+        course.check_gradebook(root)
+        return _grade_locked(root, assignment, submissions, check_timeout, cell_timeout, progress, sandbox_mode, regrade)
+
+
+def _grade_locked(root, assignment, submissions, check_timeout, cell_timeout, progress, sandbox_mode, regrade) -> dict:
     from nbgrader.api import Gradebook
 
-    course.check_assignment(root, assignment)
     folder = Path(submissions).resolve() if submissions else root / "submitted"
-    students = find_submissions(folder, assignment)
+    if not folder.is_dir():
+        raise course.CourseError(f"submissions folder {folder} does not exist; pass --submissions DIR")
+    students, refused = intake.find(folder, assignment)
     ensure_released(root, assignment)
     keys.ensure(root, assignment)
-    overrides = {"CourseDirectory.submitted_directory": str(folder), "SaveTypedGrades.keys_dir": str(root / keys.KEYS_DIR)}
+    staging = intake.clear_links(root, course.STATE_DIR, "staging")
+    for leftover in staging.iterdir():  # from a run that was killed
+        shutil.rmtree(leftover) if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
+    overrides = {"CourseDirectory.submitted_directory": str(staging), "SaveTypedGrades.keys_dir": str(root / keys.KEYS_DIR)}
     if cell_timeout:
         overrides["SandboxedExecute.timeout"] = int(cell_timeout)
     if check_timeout:
         overrides["SandboxedExecute.check_timeout"] = float(check_timeout)
     overrides["SandboxedExecute.sandbox"] = check_sandbox(sandbox_mode)
     api = course.nbgrader_api(root, **overrides)
+    feedback_api = _feedback_api(root, overrides)
     db_url = api.coursedir.db_url
     with Gradebook(db_url) as gb:
         gb_cells = _grade_cells(gb, assignment)
     names = sorted(p.name for p in (root / "release" / assignment).glob("*.ipynb"))
-    results = {}
+    results = {name: _failed(gb_cells, reason) for name, reason in refused.items()}
+    max_file_bytes = int(api.coursedir.max_file_size) * 1000
     with _grading_env(check_timeout):
-        for student in students:
-            problem = precheck(folder, student, assignment, names)
-            if problem:
-                results[student] = _failed(gb_cells, problem)
-                continue
-            marker, stamp = _done_marker(root, student, assignment), _fingerprint(root, folder, student, assignment)
-            if not regrade and marker.is_file() and marker.read_text() == stamp:
-                results[student] = collect(root, assignment, student, db_url, gb_cells)  # graded before an interruption
-                continue
-            if progress:
-                progress(student)
-            outcome = api.autograde(assignment, student, force=True, create=True)
-            if outcome["success"]:
-                api.generate_feedback(assignment, student, force=True)
-                results[student] = collect(root, assignment, student, db_url, gb_cells)
-                marker.write_text(stamp)
-            else:
-                results[student] = _failed(gb_cells, _reason(outcome))
-    return results
+        try:
+            for student in students:
+                results[student] = _grade_one(root, folder, staging, student, assignment, names, gb_cells, db_url, api,
+                                              feedback_api, max_file_bytes, progress, regrade)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return dict(sorted(results.items()))
+
+
+def _grade_one(root, folder, staging, student, assignment, names, gb_cells, db_url, api, feedback_api, max_file_bytes,
+               progress, regrade) -> dict:
+    try:
+        staged = intake.stage(folder, student, assignment, staging, names, max_file_bytes, list(api.coursedir.ignore))
+    except intake.Refused as exc:
+        return _failed(gb_cells, str(exc))
+    try:
+        note = "; ".join(staged.notes)
+        problem = precheck(staged.path, student, assignment, names)
+        if problem:
+            return _failed(gb_cells, f"{problem} ({note})" if note else problem)
+        stamp = _fingerprint(root, staged.path, assignment)
+        if not regrade and _done(root, student, assignment, stamp):
+            return _noted(collect(root, assignment, student, db_url, gb_cells), note)  # graded before an interruption
+        if progress:
+            progress(student)
+        for area in ("graded", "feedback"):  # nbgrader writes there: no link on the way, planted or old
+            intake.clear_links(root, area, student, assignment)
+        outcome = api.autograde(assignment, student, force=True, create=True)
+        if not outcome["success"]:
+            course.check_gradebook(root)  # a gradebook that broke meanwhile stops the run, never marks everyone "error"
+            return _failed(gb_cells, _reason(outcome))
+        intake.clear_links(root, "feedback", student, assignment)
+        feedback_api.generate_feedback(assignment, student, force=True)
+        result = _noted(collect(root, assignment, student, db_url, gb_cells), note)
+        intake.write_private(intake.clear_links(root, "graded", student, assignment) / DONE_MARKER, stamp)
+        return result
+    finally:
+        shutil.rmtree(staged.path.parent, ignore_errors=True)
+
+
+def _noted(result: dict, note: str) -> dict:
+    if note:
+        result["note"] = note
+    return result

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -12,6 +15,7 @@ from traitlets import Float, Integer, Unicode
 from . import sandbox
 from .checks import CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT, GRADING_ENV
 from .data import CACHE_ENV, OFFLINE_ENV, _standin_root
+from .intake import read_private, write_private
 
 RUN_KEY = "autograde_run"
 PACKAGE = Path(__file__).resolve().parent
@@ -51,6 +55,17 @@ def kernel_env(check_timeout: float | None) -> dict:
     return env
 
 
+def _copy_data(source: Path, dest: Path) -> None:
+    """Copy the regular files and folders of `source` (the grader's copy of a submission) into `dest`; no links."""
+    for entry in os.scandir(source):
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISDIR(st.st_mode):
+            (dest / entry.name).mkdir()
+            _copy_data(Path(entry.path), dest / entry.name)
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copyfile(entry.path, dest / entry.name, follow_symlinks=False)
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     """nbgrader's Execute step, moved into the sandbox; records how the run ended in the notebook."""
 
@@ -64,34 +79,37 @@ class SandboxedExecute(NbGraderPreprocessor):
     wall_seconds = Float(3600.0).tag(config=True)
 
     def preprocess(self, nb, resources):
-        workdir = Path(resources["metadata"]["path"]).resolve()
-        source, target = workdir / ".autograde-in.ipynb", workdir / ".autograde-out.ipynb"
-        nbformat.write(nb, str(source))
-        target.unlink(missing_ok=True)
-        limits = sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
-                                output_mb=self.output_mb, wall_seconds=self.wall_seconds)
-        argv = [sys.executable, "-m", "autograde.sandbox_exec", source.name, target.name, "--cell-timeout", str(self.timeout)]
+        # Student code runs in a fresh scratch folder of the grader, never in graded/: what it writes there
+        # (links included) is thrown away, so nothing it plants can redirect the grader's later writes.
+        graded = Path(resources["metadata"]["path"]).resolve()
+        workdir = Path(tempfile.mkdtemp(prefix="autograde-run-"))
         try:
+            _copy_data(graded, workdir)
+            source, target = workdir / ".autograde-in.ipynb", workdir / ".autograde-out.ipynb"
+            write_private(source, nbformat.writes(nb))
+            limits = sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
+                                    output_mb=self.output_mb, wall_seconds=self.wall_seconds)
+            argv = [sys.executable, "-m", "autograde.sandbox_exec", source.name, target.name, "--cell-timeout", str(self.timeout)]
             outcome = sandbox.run(argv, workdir, readable=readable_paths(), hidden=hidden_paths(),
                                   env=kernel_env(self.check_timeout or None), limits=limits, require=self.sandbox == "require")
             executed, record = self._read_back(nb, target, outcome)
         finally:
-            source.unlink(missing_ok=True)
-            target.unlink(missing_ok=True)
+            shutil.rmtree(workdir, ignore_errors=True)
         executed.metadata[RUN_KEY] = record
         return executed, resources
 
     def _read_back(self, nb, target: Path, outcome):
         """The executed notebook (untrusted data) and the run record; the input notebook if nothing came back."""
         record = {"sandboxed": outcome.sandboxed}
-        if target.is_file() and target.stat().st_size <= MAX_NOTEBOOK_BYTES:
+        data = read_private(target, MAX_NOTEBOOK_BYTES)  # a link planted there is not followed
+        if data is not None:
             try:
-                executed = nbformat.read(str(target), as_version=4)
+                executed = nbformat.reads(data.decode("utf-8"), as_version=4)
                 run = executed.metadata.get(RUN_KEY, {})
                 status = run.get("status") if isinstance(run, dict) else None
                 reason = str(run.get("reason", ""))[:400] if isinstance(run, dict) else ""
-                if outcome.reason:
-                    status, reason = "died", outcome.reason
+                if outcome.reason:  # killed from outside (wall time, memory): what ran before still counts
+                    status, reason = "died", outcome.reason + (f"; {reason}" if status != "complete" and reason else "")
                 elif status != "complete" and outcome.details.get("oom_killed"):
                     reason = f"{reason} (it ran out of memory: the limit is {self.memory_mb} MB)"
                 elif status != "complete" and outcome.details.get("pids_hit"):

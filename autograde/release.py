@@ -35,6 +35,14 @@ def _nbgrader_failure(result: dict) -> str:
 def release(root: Path, names: list[str] | None = None) -> list[str]:
     """Build release/ and solutions/ for the named assignments (default: all); returns their names."""
     names = names or course.assignments(root)
+    for name in names:
+        course.check_assignment(root, name)
+    with course.grading_lock(root):
+        course.check_gradebook(root)
+        return _release(root, names)
+
+
+def _release(root: Path, names: list[str]) -> list[str]:
     api = course.nbgrader_api(root)
     for name in names:
         course.check_assignment(root, name)

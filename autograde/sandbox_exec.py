@@ -6,6 +6,8 @@ notebook with `metadata.autograde_run = {"status": "complete"|"died"|"error", "r
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 import nbformat
@@ -53,34 +55,55 @@ class CappedClient(NotebookClient):
 PROBE_SECONDS = 15
 
 
-def _timed_out(cell) -> bool:
-    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+class _Watched(CappedClient):
+    """Notes when a cell ran past its limit (nbclient interrupts the kernel but records nothing in the cell)."""
+
+    timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+def _mark_timeout(cell, error: dict) -> None:
+    if not any(o.get("output_type") == "error" and o.get("ename") == error["ename"] for o in cell.get("outputs", [])):
+        cell.setdefault("outputs", []).append(nbformat.v4.new_output("error", **error))
 
 
 def _responsive(client, index: int) -> bool:
-    """After a timeout: does the kernel still answer a trivial cell within PROBE_SECONDS?"""
+    """After a timeout: does the kernel still answer a trivial cell within PROBE_SECONDS?
+
+    A kernel that ignores the interrupt (SIGINT blocked or caught) would otherwise hold every later cell
+    until its own limit, and the whole run until the sandbox's wall time."""
     probe, saved = nbformat.v4.new_code_cell("pass"), client.timeout
-    client.timeout = PROBE_SECONDS
+    client.timeout, client.timed_out = PROBE_SECONDS, False
     try:
         client.execute_cell(probe, index, store_history=False)
     finally:
         client.timeout = saved
-    return not _timed_out(probe)
+    return not client.timed_out
 
 
-def execute(nb, cell_timeout: int, path: str) -> dict:
-    """Execute in place, cell by cell; returns the run record (a hung or dead kernel ends the run early)."""
+def execute(nb, cell_timeout: int, path: str, save=None) -> dict:
+    """Execute in place, cell by cell; returns the run record (a hung or dead kernel ends the run early).
+
+    `save(record)` is called after each executed cell, so a run killed from outside keeps what it graded."""
     timeout_error = {"ename": "CellTimeoutError", "evalue": f"the cell ran past its {cell_timeout} s limit",
                      "traceback": [f"CellTimeoutError: the cell ran past its {cell_timeout} s limit and was stopped"]}
-    client = CappedClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                          error_on_timeout=timeout_error, resources={"metadata": {"path": path}})
+    client = _Watched(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+                      error_on_timeout=timeout_error, resources={"metadata": {"path": path}})
     try:
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
+                client.timed_out = False
                 client.execute_cell(cell, index)
-                if _timed_out(cell) and not _responsive(client, index):
-                    return {"status": "died", "reason": f"cell {index + 1} ran past {cell_timeout} s and the kernel stopped "
-                                                        "responding; later cells did not run"}
+                if client.timed_out:
+                    _mark_timeout(cell, timeout_error)
+                    if not _responsive(client, index):
+                        return {"status": "died", "reason": f"cell {index + 1} ran past {cell_timeout} s and the kernel ignored "
+                                                            "the interrupt; later cells did not run"}
+                if save and cell.get("cell_type") == "code":
+                    save({"status": "died", "reason": f"the run was stopped after cell {index + 1}; later cells did not run"})
     except DeadKernelError as exc:
         return {"status": "died", "reason": f"the kernel died while running a cell ({str(exc)[:200]}); later cells did not run"}
     except Exception as exc:  # report, never lose the outputs gathered so far
@@ -88,17 +111,28 @@ def execute(nb, cell_timeout: int, path: str) -> dict:
     return {"status": "complete", "reason": ""}
 
 
+def _writer(nb, target: str):
+    """save(record): write the notebook with `record` to `target` atomically (a fresh file, then rename)."""
+    def save(record: dict) -> None:
+        nb.metadata["autograde_run"] = record
+        tmp = f"{target}.partial"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, target)
+    return save
+
+
 def main(argv=None) -> int:
-    """Read IN, execute, write OUT (always, even after a kernel death)."""
+    """Read IN, execute, write OUT (after each cell, and at the end even after a kernel death)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("source")
     parser.add_argument("target")
     parser.add_argument("--cell-timeout", type=int, default=600)
     args = parser.parse_args(argv)
     nb = nbformat.read(args.source, as_version=4)
-    record = execute(nb, args.cell_timeout, ".")
-    nb.metadata["autograde_run"] = record
-    nbformat.write(nb, args.target)
+    save = _writer(nb, args.target)
+    save(execute(nb, args.cell_timeout, ".", save))
     return 0
 
 
