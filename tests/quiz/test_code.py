@@ -1,59 +1,200 @@
 import json
 
-from autograde.quiz import score_answer
+import pytest
+
+from autograde import sandbox
+from autograde.quiz import codecheck, runner, score_answer
 from autograde.quiz.cli import add_parser, run
-from autograde.quiz.runner import run_code
+from autograde.quiz.rubric import CodeCheck, load
+from autograde.quiz.runner import run_code, run_many
 from autograde.quiz.split import split_answer
+
+needs_sandbox = pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
+
+
+STUDENT_FORMS = [
+    "```python\n[2*x for x in a if x % 2 == 1]\n```",
+    "Here it is:\n```\n[2*x for x in a if x % 2 == 1]\n```\nIt doubles the odd ones.",
+    "~~~python\n[2*x for x in a if x % 2 == 1]\n~~~",
+    ">>> a = [1, 2, 3]\n>>> [2*x for x in a if x % 2 == 1]\n[2, 6]",
+    "I would write `[2*x for x in a if x % 2 == 1]` for it.",
+    "In [1]: [2*x for x in a if x % 2 == 1]\nOut[1]: [2, 6]",
+]
+# Every answer these tests check, run once in ONE sandbox batch (the way a questionnaire is graded).
+ANSWERS = [
+    ("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])\nt2 = t*2\nt2[1:,1:]"),
+    ("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[:2,:2]"),
+    ("04", 9, "torch.tensor([[10,12],[16,18]])"),
+    ("04", 4, "[x*2 for x in a if x % 2]"),
+    ("04", 4, "[2*x for x in a if x % 2 == 0]"),
+    ("04", 4, "letters = [c for c in 'abc']\n[2*x for x in a if x % 2 == 1]"),
+    ("04", 4, "letters = [c for c in 'abc']"),
+    ("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, F.relu(x))"),
+    ("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, torch.sigmoid(x))"),
+    ("04", 26, "def f(a, b):\n    return zip(a, b)"),
+    ("05", 4, "L(range(10)).filter(lambda x: x % 2 == 0).map(lambda x: x**2)"),
+] + [("04", 4, text) for text in STUDENT_FORMS]
+_REPORTS: dict = {}
+
+
+def _key(chapter, q, answer):
+    return chapter, q, answer
+
+
+@pytest.fixture(scope="module", autouse=True)
+def batch():
+    items = []
+    for ch, q, answer in ANSWERS:
+        items.append((split_answer(answer)[0] or answer, load(ch).questions[q].probe))
+    for (ch, q, answer), rep in zip(ANSWERS, run_many(items)):
+        _REPORTS[_key(ch, q, answer)] = rep
+    yield
+    _REPORTS.clear()
+
+
+def passed(chapter, q, answer) -> set:
+    """Ids of the hidden code checks an answer passes (decided in this process from the sandbox's report)."""
+    qu = load(chapter).questions[q]
+    rep = _REPORTS[_key(chapter, q, answer)]
+    return {c.id for c in qu.checks if codecheck.evaluate(c, rep)[0]}
 
 
 def test_bottom_right_means_rows_and_columns_from_one():
-    good = score_answer("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])\nt2 = t*2\nt2[1:,1:]")
-    wrong = score_answer("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[:2,:2]")
-    typed = score_answer("04", 9, "torch.tensor([[10,12],[16,18]])")
-    assert good["verdict"] == "correct" and good["score"] == 1
-    assert wrong["verdict"] == "partial" and "bottom right" in wrong["feedback"]
-    assert typed["verdict"] == "incorrect"
+    assert passed("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])\nt2 = t*2\nt2[1:,1:]") == {"base", "doubled", "bottom_right"}
+    assert passed("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[:2,:2]") == {"base", "doubled"}
+    assert passed("04", 9, "torch.tensor([[10,12],[16,18]])") == set()  # typed in, not indexed
 
 
 def test_list_comprehension_behaviour():
-    assert score_answer("04", 4, "[x*2 for x in a if x % 2]")["verdict"] == "correct"
-    assert score_answer("04", 4, "[2*x for x in a if x % 2 == 0]")["verdict"] != "correct"
+    assert passed("04", 4, "[x*2 for x in a if x % 2]") == {"uses_listcomp", "odd_doubled"}
+    assert passed("04", 4, "[2*x for x in a if x % 2 == 0]") == {"uses_listcomp"}
 
 
 def test_plots_are_checked_through_line_data():
-    ok = score_answer("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, F.relu(x))")
-    wrong = score_answer("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, torch.sigmoid(x))")
-    assert ok["verdict"] == "correct" and wrong["verdict"] == "incorrect"
+    assert passed("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, F.relu(x))") == {"relu_line", "range"}
+    assert passed("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, torch.sigmoid(x))") == set()
 
 
+def test_an_iterator_is_not_a_list_of_tuples_and_L_is_recognised():
+    assert passed("04", 26, "def f(a, b):\n    return zip(a, b)") == {"pairs", "general"}
+    assert passed("05", 4, "L(range(10)).filter(lambda x: x % 2 == 0).map(lambda x: x**2)") == {"values", "is_L", "L_methods"}
+
+
+@pytest.mark.slow
 def test_code_plus_prose_scores_both_parts():
     r = score_answer("04", 21, "x = torch.linspace(-5,5,100)\nplt.plot(x, torch.sigmoid(x))\n"
                                "It is a smooth S-shaped curve that stays between 0 and 1.")
     code_only = score_answer("04", 21, "x = torch.linspace(-5,5,100)\nplt.plot(x, torch.sigmoid(x))")
-    assert r["verdict"] == "correct" and code_only["verdict"] == "partial"
+    assert "sigmoid_line" in r["credited"] and "sigmoid_line" in code_only["credited"]
+    assert r["score"] >= code_only["score"]
 
 
-def test_infinite_loop_times_out_as_incorrect():
+@pytest.mark.slow
+def test_every_chapter_model_answer_passes_its_checks_in_one_batch():
+    items, expected = [], []
+    for ch in ("04", "05", "06", "08"):
+        for qu in load(ch).questions.values():
+            if qu.checks:
+                items.append((split_answer(qu.model_answer)[0], qu.probe))
+                expected.append((ch, qu.q, qu.checks))
+    reps = run_many(items)
+    for (ch, q, checks), rep in zip(expected, reps):
+        assert rep["ok"], (ch, q, rep.get("error"))
+        assert [c.id for c in checks if not codecheck.evaluate(c, rep)[0]] == [], (ch, q)
+
+
+def test_infinite_loop_times_out_as_incorrect(monkeypatch):
     rep = run_code("while True:\n    pass", {"type": "values"}, timeout=2)
-    assert rep["ok"] is False and rep["timeout"]
+    assert rep["ok"] is False and rep["timeout"] and "within 2 s" in rep["error"]
+    monkeypatch.setenv(runner.CODE_TIMEOUT_ENV, "2")
     r = score_answer("04", 4, "while True:\n    pass")
-    assert r["verdict"] == "incorrect"
+    assert r["verdict"] in ("incorrect", "review") and "odd_doubled" in r["missing"]
 
 
-def test_report_is_json_values_not_verdicts():
+def test_report_holds_encoded_values_and_source_facts_not_verdicts():
     rep = run_code("def f(a, b):\n    return list(zip(a, b))", {"type": "function", "args": [[[1, 2], "ab"]]}, timeout=20)
     json.dumps(rep)
-    assert rep["calls"][0]["v"] == [{"__t": "tuple", "v": [1, "a"]}, {"__t": "tuple", "v": [2, "b"]}]
+    call = rep["calls"][0]
+    assert call["type"] == "list" and call["v"]["t"] == "list"
+    assert codecheck.value(call["v"]) == [(1, "a"), (2, "b")]
+    assert rep["has_function"] is True and "zip" in rep["names"]
 
 
 def test_student_print_cannot_forge_report():
-    rep = run_code('print(\'{"ok": true, "pairs": []}\')\n[x for x in a]', {"type": "listcomp", "var": "a", "inputs": [[1]]}, 20)
-    assert rep["ok"] and rep["pairs"] == [[[1], [1]]]
+    rep = run_code('print(\'{"ok": true, "comprehensions": []}\')\n[x for x in a]',
+                   {"type": "listcomp", "var": "a", "inputs": [[1]]}, 20)
+    assert rep["ok"] and [[codecheck.value(v) for v in p] for p in rep["comprehensions"][0]] == [[[1], [1]]]
+
+
+def test_code_timeout_is_its_own_generous_setting(monkeypatch):
+    monkeypatch.setenv(runner.TIMEOUT_ENV, "0.5")  # what grade.py copies --check-timeout into: ignored
+    monkeypatch.delenv(runner.CODE_TIMEOUT_ENV, raising=False)
+    assert runner.default_timeout() == runner.DEFAULT_TIMEOUT >= 60
+    monkeypatch.setenv(runner.CODE_TIMEOUT_ENV, "7")
+    assert runner.default_timeout() == 7.0
+
+
+@pytest.mark.slow
+def test_a_batch_runs_each_answer_in_a_fresh_process_and_keeps_the_order():
+    items = [("import os\nos.environ['LEAK'] = '1'\nx = [os.getpid()]\nx", {"type": "values"}),
+             ("import os\nx = [os.environ.get('LEAK', '0'), os.getpid()]\nx", {"type": "values"}),
+             ("import random\nx = [random.random()]\nx", {"type": "values"}),
+             ("import random\nx = [random.random()]\nx", {"type": "values"}),
+             ("syntax error here", {"type": "values"}),
+             ("raise SystemExit(3)", {"type": "values"})]
+    reps = run_many(items, timeout=30)
+    first, second = codecheck.value(reps[0]["final"]), codecheck.value(reps[1]["final"])
+    assert second[0] == "0" and second[1] != first[0]            # nothing carried between answers
+    assert codecheck.value(reps[2]["final"]) == codecheck.value(reps[3]["final"])  # reseeded per answer
+    assert reps[4]["ok"] is False and reps[4]["error"].startswith("SyntaxError")
+    assert reps[5]["ok"] is False and "SystemExit" in reps[5]["error"]
+
+
+def test_a_comprehension_over_a_string_before_the_answer_costs_nothing():
+    answer = "letters = [c for c in 'abc']\n[2*x for x in a if x % 2 == 1]"
+    assert passed("04", 4, answer) == {"uses_listcomp", "odd_doubled"}
+    assert passed("04", 4, "letters = [c for c in 'abc']") == {"uses_listcomp"}
+
+
+def test_no_check_ever_raises_on_odd_reports():
+    qu = load("04").questions[4]
+    odd = [{"ok": True, "comprehensions": [[[{"t": "str", "v": "ab"}, {"t": "list", "items": []}]]]},
+           {"ok": True, "comprehensions": "nonsense", "values": [{"t": "array", "dtype": "object", "shape": [1], "data": [1]}]},
+           {"ok": True, "calls": [{"ok": True, "v": {"t": "array", "dtype": "float64", "shape": [3], "data": [1]}}]},
+           {"ok": True, "lines": [{"x": {"t": "float", "v": 1.0}}], "params": {"w": {"t": "list", "items": 3}}}]
+    checks = [c for q in load("04").questions.values() for c in q.checks] + [c for q in load("08").questions.values() for c in q.checks]
+    checks.append(CodeCheck("bogus", "no-such-kind", 1, ""))
+    for rep in odd:
+        for c in checks:
+            ok, _ = codecheck.evaluate(c, rep)
+            assert ok is False or c.kind == "uses", (c, rep)
+    assert qu.checks
+
+
+@pytest.mark.parametrize("text", STUDENT_FORMS)
+def test_code_as_students_write_it_is_found_and_run(text):
+    assert passed("04", 4, text) == {"uses_listcomp", "odd_doubled"}
+
+
+@pytest.mark.slow
+def test_fenced_code_reaches_the_runner_through_the_scorer():
+    text = STUDENT_FORMS[1]
+    assert {"uses_listcomp", "odd_doubled"} <= set(score_answer("04", 4, text)["credited"])
 
 
 def test_split_answer():
     code, prose = split_answer("x = torch.linspace(-5,5,100)\nplt.plot(x, torch.sigmoid(x))\nIt is S shaped.")
     assert "plt.plot" in code and prose == "It is S shaped."
+    assert split_answer("```python\nx = 1\n```\nDone.") == ("x = 1", "Done.")
+    assert split_answer("```py\nx = 1\nx + 1") == ("x = 1\nx + 1", "")           # unclosed fence
+    assert split_answer("~~~\ny = 2\n~~~") == ("y = 2", "")
+    assert split_answer(">>> def f(x):\n...     return x*2\n...\n>>> f(2)\n4") == ("def f(x):\n    return x*2\nf(2)", "")
+    assert split_answer("t = tensor([1, 2])\n>> tensor([1, 2])\nt2 = t*2\n>> tensor([2, 4])")[0] == "t = tensor([1, 2])\nt2 = t*2"
+    assert split_answer("In [3]: t*2\nOut[3]: tensor([2, 4])") == ("t*2", "")
+    assert split_answer("Use `torch.sigmoid` here.") == ("", "Use torch.sigmoid here.")
+    assert split_answer("Write `y = f(x)` then.") == ("y = f(x)", "Write y = f(x) then.")
+    assert split_answer("```text\nsome output\n```\n```python\nz = 3\n```") == ("z = 3", "some output")
+    assert split_answer("") == ("", "")
 
 
 def test_cli_roundtrip(tmp_path):
@@ -66,5 +207,5 @@ def test_cli_roundtrip(tmp_path):
     args = p.parse_args(["quiz", "score", "--in", str(inp), "--out", str(out)])
     assert run(args) == 0
     rows = [json.loads(l) for l in out.read_text().splitlines()]
-    assert [r["verdict"] for r in rows] == ["correct", "incorrect"]
+    assert rows[0]["verdict"] in ("correct", "review") and rows[1]["verdict"] == "incorrect"
     assert rows[0]["answer"] == "matrix multiplication" and 0 <= rows[0]["score"] <= 1 and rows[0]["feedback"]
