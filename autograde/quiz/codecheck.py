@@ -157,9 +157,13 @@ def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
     if not isinstance(report, dict) or report.get("ok") is not True:
         return False, ""
     if k == "true":
+        if a["key"] == "instance_state" and not (report.get("has_class") is True and report.get("has_instance") is True):
+            return False, ""  # the run's claim counts only for a class the source defines and instantiates
         return report.get(a["key"]) is True, ""
     if k == "listcomp_ref":
         groups = [g for g in report.get("comprehensions") or [] if g]
+        if not (report.get("has_listcomp") is True or report.get("has_function") is True):
+            groups = []  # values only count for a comprehension (or function) the source has
         if not groups:
             return False, "no list comprehension could be evaluated"
         ref = REFERENCES[a["ref"]]
