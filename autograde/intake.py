@@ -228,6 +228,27 @@ def _adopt_renamed(staged: Staged, student: str, assignment: str, expected: list
         staged.notes.insert(0, f"{', '.join(missing)} missing; also found {', '.join(others)}: rename the one to grade")
 
 
+def check_in_place(folder: Path, ignore: list[str] = (".ipynb_checkpoints", "__pycache__", "*.pyc")) -> None:
+    """Raise Refused when a submission folder (or its student folder) is a link or holds a link or special file.
+
+    For nbgrader's own commands (the formgrader's Autograde button), which copy `submitted/` themselves;
+    `autograde grade` stages a checked copy instead (`stage`)."""
+    folder = Path(folder)
+    for path in (folder.parent, folder):
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISDIR(mode):
+            raise Refused(f"{path.name} is {_kind(mode)}, not a folder; submissions are never followed through links")
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not any(fnmatch.fnmatch(d, g) for g in ignore)]
+        for name in dirnames + filenames:
+            if any(fnmatch.fnmatch(name, g) for g in ignore):
+                continue
+            mode = os.lstat(os.path.join(dirpath, name)).st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                rel = os.path.relpath(os.path.join(dirpath, name), folder.parent.parent)
+                raise Refused(f"{rel} is {_kind(mode)}; submit regular files only (links are never followed)")
+
+
 # ------------------------------------------------------------------------------------------------
 # the grader's own writes
 

@@ -15,7 +15,7 @@ from traitlets import Float, Integer, Unicode
 from . import sandbox
 from .checks import CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT, GRADING_ENV
 from .data import CACHE_ENV, OFFLINE_ENV, _standin_root
-from .intake import read_private, write_private
+from .intake import Refused, check_in_place, id_problem, read_private, write_private
 
 RUN_KEY = "autograde_run"
 PACKAGE = Path(__file__).resolve().parent
@@ -78,7 +78,20 @@ class SandboxedExecute(NbGraderPreprocessor):
     output_mb = Integer(256).tag(config=True)
     wall_seconds = Float(3600.0).tag(config=True)
 
+    def _check_submission(self, resources) -> None:
+        """Under nbgrader's own autograde (formgrader), which copies `submitted/` itself: refuse what
+        `autograde grade` refuses (bad ids, links, special files). nbgrader then drops the graded copy."""
+        coursedir = getattr(getattr(self.parent, "parent", None), "coursedir", None)
+        info = resources.get("nbgrader", {})
+        if coursedir is None or "student" not in info:
+            return
+        problem = id_problem(str(info["student"]))
+        if problem:
+            raise Refused(problem)
+        check_in_place(Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])))
+
     def preprocess(self, nb, resources):
+        self._check_submission(resources)
         # Student code runs in a fresh scratch folder of the grader, never in graded/: what it writes there
         # (links included) is thrown away, so nothing it plants can redirect the grader's later writes.
         graded = Path(resources["metadata"]["path"]).resolve()

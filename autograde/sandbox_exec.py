@@ -75,12 +75,13 @@ def _responsive(client, index: int) -> bool:
 
     A kernel that ignores the interrupt (SIGINT blocked or caught) would otherwise hold every later cell
     until its own limit, and the whole run until the sandbox's wall time."""
-    probe, saved = nbformat.v4.new_code_cell("pass"), client.timeout
+    probe, saved, cell = nbformat.v4.new_code_cell("pass"), client.timeout, client.nb.cells[index]
     client.timeout, client.timed_out = PROBE_SECONDS, False
     try:
         client.execute_cell(probe, index, store_history=False)
     finally:
         client.timeout = saved
+        client.nb.cells[index] = cell  # nbclient stores the probe at `index`: put the timed-out cell back
     return not client.timed_out
 
 

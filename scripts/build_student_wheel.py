@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "autograde"
 # Modules (or subpackages) that must never ship to students.
-GRADER_ONLY = {"quiz", "keys", "examples", "grade", "nbsteps", "isolation", "sandbox", "sandbox_exec", "quizgrade",
+GRADER_ONLY = {"quiz", "keys", "examples", "example_plans", "grade", "nbsteps", "isolation", "sandbox", "sandbox_exec", "quizgrade",
                "intake", "course", "cli", "release", "report", "scoring", "leaks"}
 
 

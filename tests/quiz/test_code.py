@@ -209,3 +209,32 @@ def test_cli_roundtrip(tmp_path):
     rows = [json.loads(l) for l in out.read_text().splitlines()]
     assert rows[0]["verdict"] in ("correct", "review") and rows[1]["verdict"] == "incorrect"
     assert rows[0]["answer"] == "matrix multiplication" and 0 <= rows[0]["score"] <= 1 and rows[0]["feedback"]
+
+
+def test_without_bubblewrap_code_is_refused_unless_the_sandbox_is_off(monkeypatch, capfd):
+    monkeypatch.setattr(sandbox, "available", lambda: (False, "bwrap is missing (test)"))
+    monkeypatch.delenv(runner.SANDBOX_ENV, raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable):
+        run_code("x = [1]\nx", {"type": "values"})
+    monkeypatch.setenv(runner.SANDBOX_ENV, "off")
+    ok, leaky = run_many([("x = [1, 2]\nx", {"type": "values"}), ("raise ValueError(open(__file__).read())", {"type": "values"})],
+                         timeout=20)
+    assert ok["ok"] and codecheck.value(ok["final"]) == [1, 2] and runner.last_run["sandboxed"] is False
+    assert leaky["error"] == "NameError"  # outside the sandbox an error is reported by its type only
+    assert "WITHOUT a sandbox" in capfd.readouterr().err
+
+
+def test_malformed_values_from_the_sandbox_are_not_decoded():
+    deep = {"t": "list", "items": []}
+    for _ in range(12):
+        deep = {"t": "list", "items": [deep]}
+    bad = [{"t": "array", "dtype": "object", "shape": [1], "data": [1]},
+           {"t": "array", "dtype": "float64", "shape": [2, 2], "data": [1.0]},
+           {"t": "array", "dtype": "V999999999", "shape": [1], "data": [1]},
+           {"t": "int", "v": 10 ** 100},
+           deep,
+           {"t": "sample", "dtype": "float64", "shape": [10 ** 15], "data": [1.0], "sum": "x", "abssum": 1},
+           {"t": "str", "v": 3}, {"t": "pickle", "v": "..."}, "text", None]
+    for e in bad:
+        assert codecheck.value(e) is None, e
+        assert runner._enc_or_other(e) == {"t": "other", "type": "unreadable"}
