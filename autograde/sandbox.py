@@ -152,7 +152,7 @@ def _is_within(p: Path, root: Path) -> bool:
     return p == root or root in p.parents
 
 
-def _mount_plan(workdir: Path, readable, hidden) -> list[tuple[str, Path]]:
+def _mount_plan(workdir: Path, readable, hidden, writable: bool = True) -> list[tuple[str, Path]]:
     """Mount operations (kind, path) in the order to apply them: tmpfs over the non-system top
     level, then readable (ro), workdir (rw), hidden, shallowest first."""
     ops: list[tuple[int, int, str, Path]] = []
@@ -168,7 +168,7 @@ def _mount_plan(workdir: Path, readable, hidden) -> list[tuple[str, Path]]:
         r = Path(r).resolve()
         if r.exists() and r != Path("/"):
             ops.append((_depth(r), 1, "ro", r))
-    ops.append((_depth(workdir), 2, "rw", workdir))
+    ops.append((_depth(workdir), 2, "rw" if writable else "ro", workdir))
     for h in hidden:
         h = Path(h).resolve()
         if h.is_dir():
@@ -179,7 +179,7 @@ def _mount_plan(workdir: Path, readable, hidden) -> list[tuple[str, Path]]:
     return [(kind, p) for _, _, kind, p in ops]
 
 
-def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int) -> list[str]:
+def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int, writable: bool = True) -> list[str]:
     root = os.geteuid() == 0
     cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
            "--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp",
@@ -187,7 +187,7 @@ def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int) -
            "--perms", "0777", "--dir", HOME]
     done: list[tuple[str, Path]] = [("tmpfs", Path("/tmp")), ("tmpfs", Path("/dev/shm"))]
     made: set[Path] = set()
-    for kind, p in _mount_plan(workdir, readable, hidden):
+    for kind, p in _mount_plan(workdir, readable, hidden, writable):
         # Folders that bwrap would create on the way to p inside one of our tmpfs get 0755
         # (its default 0700 would lock the unprivileged uid out).
         for anc in reversed(p.parents[:-1] if len(p.parts) > 1 else []):
@@ -395,8 +395,12 @@ def _signame(n: int) -> str:
 
 
 def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),
-        env: dict | None = None, limits: Limits = Limits(), require: bool = True) -> Outcome:
-    """Run argv in workdir inside the sandbox with the limits; see the module docstring."""
+        env: dict | None = None, limits: Limits = Limits(), require: bool = True,
+        workdir_writable: bool = True) -> Outcome:
+    """Run argv in workdir inside the sandbox with the limits; see the module docstring.
+
+    With workdir_writable=False the work folder is bound read-only: the code can write only the
+    sandbox's private /tmp, a tmpfs whose pages count against the memory limit (so disk use is bounded)."""
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
         raise FileNotFoundError(f"workdir {workdir} is not a folder")
@@ -419,7 +423,7 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
         details["rlimits"] = sorted(rl)
         if sandboxed:
             tmp_mb = max(64, limits.memory_mb)
-            inner = _bwrap_argv(argv, workdir, readable, hidden, tmp_mb)
+            inner = _bwrap_argv(argv, workdir, readable, hidden, tmp_mb, workdir_writable)
             if as_root:
                 st = workdir.stat()
                 owner = (st.st_uid, st.st_gid)

@@ -9,7 +9,8 @@ use, and no torch op runs here, so forked children cannot hang on a thread pool)
 non-dumpable (children cannot ptrace it or open its file descriptors, so they cannot write its stdout)
 and a child subreaper (orphaned grandchildren come back to it). Per answer it forks a child which:
   * gets /dev/null as stdin/stdout/stderr and keeps only the write end of its own report pipe,
-  * runs in its own folder, with a CPU and an address-space rlimit, first in line for the OOM killer,
+  * runs in its own folder under the sandbox's private /tmp (the run folder is read-only), with a CPU
+    and an address-space rlimit, first in line for the OOM killer,
   * reseeds the random generators, runs the answer and the probe, and writes ONE length-prefixed frame
     of plain values (autograde.values.encode) to the pipe.
 The parent waits for the frame up to the answer's wall limit, kills the child and every descendant
@@ -533,7 +534,7 @@ def _child(item, index, wfd, workdir):
         if hard == resource.RLIM_INFINITY or hard > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         folder = os.path.join(workdir, f"answer-{index}")
-        os.makedirs(folder, exist_ok=True)
+        os.mkdir(folder, 0o700)
         os.chdir(folder)
         import random
         random.seed(0)
@@ -650,7 +651,15 @@ def main():
     os.dup2(null, 1)
     os.close(null)
     out = os.fdopen(keep, "w", buffering=1)
-    workdir = os.getcwd()
+    import shutil
+    import tempfile
+    # answers work in the sandbox's private /tmp (a tmpfs counted against the memory limit), not in the
+    # run folder, which is read-only here
+    workdir = tempfile.mkdtemp(prefix="autograde-answers-")
+    if os.path.isdir("mplcache"):  # the host's font list: matplotlib need not rebuild it (seconds)
+        mpl = os.path.join(workdir, ".matplotlib")
+        shutil.copytree("mplcache", mpl)
+        os.environ["MPLCONFIGDIR"] = mpl
     from autograde.values import encode as _encode
     encode = _encode
     items = spec["items"]
@@ -681,6 +690,7 @@ def main():
         out.flush()
     out.write(MAGIC + nonce + json.dumps({"i": -1, "startup": round(t_ready - t_start, 3)}) + "\n")
     out.flush()
+    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

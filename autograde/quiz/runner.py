@@ -326,6 +326,18 @@ def _hidden() -> list[Path]:
     return [PACKAGE / "quiz"]
 
 
+def _seed_font_cache(work: Path) -> None:
+    """Copy the host's matplotlib font list (if any) for the sandbox, which would otherwise rebuild it."""
+    base = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
+    try:
+        found = sorted(base.glob("fontlist-v*.json"))[-1:]
+        if found and found[0].stat().st_size < 5 << 20:
+            (work / "mplcache").mkdir()
+            shutil.copy(found[0], work / "mplcache" / found[0].name)
+    except OSError:
+        pass
+
+
 def _run_batch(items: list[tuple[str, dict]], per: float) -> list[dict]:
     ok, why = sandbox.available()
     require = _sandbox_mode() == "require"
@@ -339,6 +351,7 @@ def _run_batch(items: list[tuple[str, dict]], per: float) -> list[dict]:
     try:
         os.chmod(work, 0o700)
         shutil.copy(HARNESS, work / "harness.py")
+        _seed_font_cache(work)
         spec = {"nonce": nonce, "items": [{"code": c, "probe": p, "timeout": per} for c, p in items]}
         (work / "spec.json").write_text(json.dumps(spec))
         env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -348,7 +361,8 @@ def _run_batch(items: list[tuple[str, dict]], per: float) -> list[dict]:
                                 processes=PROCESSES, output_mb=64,
                                 wall_seconds=STARTUP_SECONDS + (per + 5) * len(items))
         outcome = sandbox.run([sys.executable, "-I", str(work / "harness.py"), "spec.json"], work,
-                              readable=_readable(), hidden=_hidden(), env=env, limits=limits, require=require)
+                              readable=_readable(), hidden=_hidden(), env=env, limits=limits, require=require,
+                              workdir_writable=False)
         return _read_outcome(outcome, nonce, len(items), per)
     finally:
         shutil.rmtree(work, ignore_errors=True)
