@@ -9,7 +9,13 @@ from autograde.quiz.rubric import CodeCheck, load
 from autograde.quiz.runner import run_code, run_many
 from autograde.quiz.split import split_answer
 
-needs_sandbox = pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
+
+
+@pytest.fixture(autouse=True)
+def _isolation_or_explicitly_none(monkeypatch):
+    """Without bubblewrap the runner refuses to run code; these benign answers then run unsandboxed."""
+    if not sandbox.available()[0]:
+        monkeypatch.setenv(runner.SANDBOX_ENV, "off")
 
 
 STUDENT_FORMS = [
