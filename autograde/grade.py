@@ -187,7 +187,7 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, check_ti
 def _grade_locked(root, assignment, submissions, check_timeout, cell_timeout, progress, sandbox_mode, regrade) -> dict:
     from nbgrader.api import Gradebook
 
-    folder = Path(submissions).resolve() if submissions else root / "submitted"
+    folder = (Path(submissions) if submissions else root / "submitted").resolve()  # the instructor's folder may be a link
     if not folder.is_dir():
         raise course.CourseError(f"submissions folder {folder} does not exist; pass --submissions DIR")
     students, refused = intake.find(folder, assignment)
@@ -226,6 +226,9 @@ def _grade_one(root, folder, staging, student, assignment, names, gb_cells, db_u
         staged = intake.stage(folder, student, assignment, staging, names, max_file_bytes, list(api.coursedir.ignore))
     except intake.Refused as exc:
         return _failed(gb_cells, str(exc))
+    except OSError as exc:  # the grader's side (disk full, permissions): say so, grade the others
+        shutil.rmtree(staging / student, ignore_errors=True)
+        return _failed(gb_cells, f"{student}/{assignment} could not be copied for grading ({exc.strerror or exc})")
     try:
         note = "; ".join(staged.notes)
         problem = precheck(staged.path, student, assignment, names)
