@@ -1,4 +1,6 @@
-"""Run untrusted student code (a notebook executor and its kernel) in a bubblewrap sandbox with limits.
+"""Run untrusted student code in a bubblewrap sandbox with limits: the one executor for everything a
+student wrote (a notebook's executor and kernel, autograde.isolation; a questionnaire's code answers,
+autograde.quiz.runner).
 
 What is isolated, and how
 -------------------------
