@@ -1,0 +1,96 @@
+"""Chapter 6 fairness: each wrong answer costs points in its own cell only; checks hold for any seed."""
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from autograde import examples
+from autograde.checks import RESULT_MIME
+from autograde.cli import main
+from autograde.compare import credit
+from tests.paths import REPO
+
+ASSIGNMENT = "06_multicat"
+NOTEBOOK = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+# example -> the grade cells its wrong answers are in; every other cell must keep full marks
+LOSES = {
+    "example-partial": {"test_ex1_count", "test_ex4_pixel_error", "test_ex3_best"},
+    "example-wrong-upstream": {"test_ex1_count", "test_ex1_getxy", "test_ex2_acc_multi", "test_ex4_ctr",
+                               "test_ex4_sigmoid_range", "test_ex4_pixel_error"},
+    "example-wrong-middle": {"test_ex1_splitter", "test_ex1_decode", "test_ex2_bce", "test_ex2_partial",
+                             "test_ex3_learn", "test_ex3_best", "test_ex4_dblock"},
+    "example-wrong-downstream": {"test_ex1_dblock", "test_ex2_acc_multi", "test_ex3_best", "test_ex4_learn",
+                                 "test_ex4_pixel_error"},
+}
+
+
+def test_every_wrong_example_is_in_the_plan():
+    plan = examples.plans()[ASSIGNMENT]
+    assert set(LOSES) <= set(plan)
+    for student, cells in LOSES.items():
+        edited = {f"test_{e.grade_id}" for e in plan[student]}
+        assert edited == cells, student
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ch06_fair")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    for student in LOSES:
+        shutil.copytree(REPO / "examples" / "submitted" / student / ASSIGNMENT, root / "incoming" / student / ASSIGNMENT)
+    mp = pytest.MonkeyPatch()
+    mp.chdir(root)
+    try:
+        assert main(["grade", ASSIGNMENT, "--submissions", "incoming", "--json", "grades.json"]) == 0
+    finally:
+        mp.undo()
+    return json.loads((root / "grades.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(LOSES))
+def test_each_wrong_answer_costs_points_in_its_own_cell_only(grades, student):
+    cells = grades[student]["cells"]
+    lost = {gid for gid, c in cells.items() if c["score"] < c["max"]}
+    assert lost == LOSES[student], {gid: (cells[gid]["score"], cells[gid]["message"]) for gid in lost ^ LOSES[student]}
+    for gid in LOSES[student]:  # a wrong answer is never charged everything for a slip elsewhere
+        assert cells[gid]["status"] in ("partial", "failed"), gid
+
+
+def _bundle(outputs) -> dict:
+    (bundle,) = [o["data"][RESULT_MIME] for o in outputs if o.get("output_type") == "display_data" and RESULT_MIME in o.get("data", {})]
+    return bundle
+
+
+@pytest.mark.slow
+def test_training_checks_pay_the_solution_for_any_seed(tmp_path, monkeypatch):
+    """The solution's training cells, run with seeds 0..9, earn every check of their grade cells against the seed-42 key."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    monkeypatch.setenv("AUTOGRADE_RECORD", "1")
+    monkeypatch.setenv("AUTOGRADE_CHECK_TIMEOUT", "120")
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    index = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb.cells)}
+    pairs = [("ex3_learn", "test_ex3_learn"), ("ex4_learn", "test_ex4_learn")]
+    failures = []
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, i)
+        keys = {test: _bundle(nb.cells[index[test]].outputs)["key"] for _, test in pairs}
+        for seed in range(10):
+            for answer, test in pairs:
+                cell = nb.cells[index[answer]]
+                cell.source = cell.source.replace("set_seed(42)", f"set_seed({seed})")
+                client.execute_cell(cell, index[answer])
+                cell.source = cell.source.replace(f"set_seed({seed})", "set_seed(42)")
+                client.execute_cell(nb.cells[index[test]], index[test])
+                for spec, got in zip(keys[test], _bundle(nb.cells[index[test]].outputs)["key"]):
+                    share, message = credit(spec, got["expected"], spec["expected"])
+                    if share < 1:
+                        failures.append((seed, test, spec["name"], message))
+    assert failures == []
