@@ -178,7 +178,7 @@ def _truth(value) -> bool:
     """True only for a true bool (Python, numpy or a one-element torch bool tensor)."""
     if isinstance(value, bool):
         return value
-    if type(value).__name__ == "bool_" and type(value).__module__ == "numpy":
+    if type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy":  # numpy 2 names it bool
         return bool(value)
     if type(value).__module__.startswith("torch") and str(getattr(value, "dtype", "")) == "torch.bool":
         return value.numel() == 1 and bool(value.item())
