@@ -1,4 +1,5 @@
-"""Shared test setup: offline data, strict checks outside grading, paths to the repo and book data."""
+"""Shared test setup: offline data, strict checks outside grading, paths to the repo and book data, and the
+markers that split the quick lane (`pytest -m "not slow"`) from the rest, with per-test time limits."""
 import os
 import sys
 from pathlib import Path
@@ -20,3 +21,36 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent (real book data is only for fidelity checks)")
     return SHARED_DATA
+
+
+# Markers are applied here, from one rule, so no test has to remember them (issue 12):
+# - slow: executes notebooks (nbval items, end-to-end grading, fidelity) or grades through the sandbox.
+# - shared_data: reads the real book data beside the checkout (uses the `shared_data` fixture).
+# - browser: drives a browser (a `browser` or `page` fixture, or a module listed below).
+SLOW_MODULES = {
+    "test_ch4_end_to_end", "test_ch4_fidelity", "test_chapters_end_to_end", "test_questionnaire_end_to_end",
+    "test_hostile", "test_hostile_replay", "test_pipeline", "test_committed_artifacts", "test_sandbox",
+    "test_06_multicat_fairness",
+}
+SLOW_FIXTURES = {"graded", "grades", "course", "batch", "fidelity", "figures"}  # fixtures that grade or execute notebooks
+BROWSER_MODULES: set = set()
+BROWSER_FIXTURES = {"browser", "page"}
+
+# pytest-timeout guards against hangs only; limits are generous so machine load never decides a result.
+# The ini default (pyproject.toml) is 300 s; a slow test gets 1800 s: its module-scoped fixture may grade
+# every example submission of a chapter (minutes on an idle machine, several times that on a busy one).
+SLOW_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if str(item.fspath).endswith(".ipynb") or module in SLOW_MODULES or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if "shared_data" in fixtures:
+            item.add_marker(pytest.mark.shared_data)
+        if module in BROWSER_MODULES or fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
