@@ -27,10 +27,11 @@ def shared_data():
 # - slow: executes notebooks (nbval items, end-to-end grading, fidelity) or grades through the sandbox.
 # - shared_data: reads the real book data beside the checkout (uses the `shared_data` fixture).
 # - browser: drives a browser (a `browser` or `page` fixture, or a module listed below).
-SLOW_MODULES = {
+TESTS = Path(__file__).resolve().parent
+SLOW_MODULES = {  # paths under tests/, without .py
     "test_ch4_end_to_end", "test_ch4_fidelity", "test_chapters_end_to_end", "test_questionnaire_end_to_end",
-    "test_hostile", "test_hostile_replay", "test_pipeline", "test_committed_artifacts", "test_sandbox",
-    "test_06_multicat_fairness",
+    "test_hostile", "test_hostile_replay", "test_hostile_quiz", "test_pipeline", "test_committed_artifacts",
+    "test_sandbox", "test_06_multicat_fairness", "quiz/test_code",
 }
 SLOW_FIXTURES = {"graded", "grades", "course", "batch", "fidelity", "figures"}  # fixtures that grade or execute notebooks
 BROWSER_MODULES: set = set()
@@ -44,9 +45,10 @@ SLOW_TIMEOUT = 1800
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        module = Path(str(item.fspath)).stem
+        path = Path(str(item.fspath)).resolve()
+        module = path.relative_to(TESTS).with_suffix("").as_posix() if path.is_relative_to(TESTS) else path.name
         fixtures = set(getattr(item, "fixturenames", ()))
-        if str(item.fspath).endswith(".ipynb") or module in SLOW_MODULES or fixtures & SLOW_FIXTURES:
+        if path.suffix == ".ipynb" or module in SLOW_MODULES or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
         if "shared_data" in fixtures:
             item.add_marker(pytest.mark.shared_data)
