@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 
 import nbformat
 from nbclient import NotebookClient
@@ -53,6 +54,7 @@ class CappedClient(NotebookClient):
 
 
 PROBE_SECONDS = 15
+SAVE_EVERY = 10  # seconds: progress is saved after each grade cell, and at least this often
 
 
 class _Watched(CappedClient):
@@ -88,11 +90,13 @@ def _responsive(client, index: int) -> bool:
 def execute(nb, cell_timeout: int, path: str, save=None) -> dict:
     """Execute in place, cell by cell; returns the run record (a hung or dead kernel ends the run early).
 
-    `save(record)` is called after each executed cell, so a run killed from outside keeps what it graded."""
+    `save(record)` is called after each grade cell (and every SAVE_EVERY s), so a run killed from outside
+    (the sandbox's wall time) keeps what it graded."""
     timeout_error = {"ename": "CellTimeoutError", "evalue": f"the cell ran past its {cell_timeout} s limit",
                      "traceback": [f"CellTimeoutError: the cell ran past its {cell_timeout} s limit and was stopped"]}
     client = _Watched(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                       error_on_timeout=timeout_error, resources={"metadata": {"path": path}})
+    saved_at = time.monotonic()
     try:
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
@@ -103,8 +107,10 @@ def execute(nb, cell_timeout: int, path: str, save=None) -> dict:
                     if not _responsive(client, index):
                         return {"status": "died", "reason": f"cell {index + 1} ran past {cell_timeout} s and the kernel ignored "
                                                             "the interrupt; later cells did not run"}
-                if save and cell.get("cell_type") == "code":
+                graded = cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+                if save and cell.get("cell_type") == "code" and (graded or time.monotonic() - saved_at > SAVE_EVERY):
                     save({"status": "died", "reason": f"the run was stopped after cell {index + 1}; later cells did not run"})
+                    saved_at = time.monotonic()
     except DeadKernelError as exc:
         return {"status": "died", "reason": f"the kernel died while running a cell ({str(exc)[:200]}); later cells did not run"}
     except Exception as exc:  # report, never lose the outputs gathered so far

@@ -584,3 +584,26 @@ def test_the_student_package_pins_the_kit_s_libraries():
     for name in ("torch", "torchvision", "fastai"):
         pin = re.search(rf'"{name}==[^"]+"', kit).group(0)
         assert pin in student, name
+
+
+# ------------------------------------------------------------------------------------------------ executor
+
+@pytest.mark.slow
+def test_an_executor_killed_from_outside_keeps_the_cells_it_graded(tmp_path):
+    """The sandbox's wall time kills the executor: what it graded before is already saved."""
+    grade_meta = {"nbgrader": {"grade": True, "grade_id": "t1", "points": 1, "solution": False, "locked": True, "schema_version": 3}}
+    cells = [nbformat.v4.new_code_cell("x = 21"), nbformat.v4.new_code_cell("print('graded', 2 * x)", metadata=grade_meta),
+             nbformat.v4.new_code_cell("import time\ntime.sleep(300)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(tmp_path / "in.ipynb"))
+    proc = subprocess.Popen([sys.executable, "-m", "autograde.sandbox_exec", "in.ipynb", "out.ipynb", "--cell-timeout", "600"],
+                            cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (tmp_path / "out.ipynb").exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+    nb = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert nb.cells[1].outputs[0]["text"] == "graded 42\n"
+    assert nb.metadata["autograde_run"]["status"] == "died" and "after cell 2" in nb.metadata["autograde_run"]["reason"]
