@@ -47,7 +47,7 @@ def verdict_from_outputs(outputs, max_points: float, key: list | None) -> CellVe
     if len(bundles) > 1:
         return CellVerdict(0.0, max_points, "error", "the cell produced more than one result; grade withheld (was the test tampered with?)")
     values = bundles[0].get("values") if isinstance(bundles[0], dict) else None
-    if bundles[0].get("version") != VERSION or not isinstance(values, list) or len(values) != len(key) \
+    if values is None or bundles[0].get("version") != VERSION or not isinstance(values, list) or len(values) != len(key) \
             or not all(isinstance(v, dict) for v in values):
         return CellVerdict(0.0, max_points, "error", "the recorded result does not match this cell's checks; grade withheld")
     results = verdicts(key, values, [k.get("expected") for k in key])
