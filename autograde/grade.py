@@ -13,16 +13,17 @@ from . import course, intake, keys, notebooks
 from .checks import CHECK_TIMEOUT_ENV, GRADING_ENV
 from .isolation import RUN_KEY
 from .nbsteps import META_KEY
-from .quiz.runner import TIMEOUT_ENV as QUIZ_TIMEOUT_ENV
+from .quiz.runner import SANDBOX_ENV as QUIZ_SANDBOX_ENV
 
 
 @contextlib.contextmanager
-def _grading_env(check_timeout: float | None):
-    """Environment of grading kernels and quiz code runs: grading mode and the per-check time limit."""
-    saved = {k: os.environ.get(k) for k in (GRADING_ENV, CHECK_TIMEOUT_ENV, QUIZ_TIMEOUT_ENV)}
+def _grading_env(check_timeout: float | None, sandbox_mode: str = "require"):
+    """Environment of grading kernels and questionnaire code runs: grading mode, check limit, sandbox policy."""
+    saved = {k: os.environ.get(k) for k in (GRADING_ENV, CHECK_TIMEOUT_ENV, QUIZ_SANDBOX_ENV)}
     os.environ[GRADING_ENV] = "1"
+    os.environ[QUIZ_SANDBOX_ENV] = sandbox_mode
     if check_timeout is not None:
-        os.environ[CHECK_TIMEOUT_ENV] = os.environ[QUIZ_TIMEOUT_ENV] = str(check_timeout)
+        os.environ[CHECK_TIMEOUT_ENV] = str(check_timeout)
     try:
         yield
     finally:
@@ -210,7 +211,7 @@ def _grade_locked(root, assignment, submissions, check_timeout, cell_timeout, pr
     names = sorted(p.name for p in (root / "release" / assignment).glob("*.ipynb"))
     results = {name: _failed(gb_cells, reason) for name, reason in refused.items()}
     max_file_bytes = int(api.coursedir.max_file_size) * 1000
-    with _grading_env(check_timeout):
+    with _grading_env(check_timeout, sandbox_mode):
         try:
             for student in students:
                 results[student] = _grade_one(root, folder, staging, student, assignment, names, gb_cells, db_url, api,
