@@ -132,6 +132,18 @@ def test_helper_prefers_fastais_cached_copy(monkeypatch, tmp_path, capsys, clean
     assert not (tmp_path / "cache").exists()
 
 
+def test_kit_table_is_what_load_ratings_returns(monkeypatch, tmp_path, clean_cfg):
+    """The given cells build the data loaders from `movielens_ratings()`: the table the book's
+    `load_ratings` gives (same rows, order, columns and dtypes), so the key and every student see one split."""
+    _fresh_cfg(monkeypatch, tmp_path / "fastai_home")
+    monkeypatch.setenv("AUTOGRADE_OFFLINE", "1")
+    monkeypatch.setenv("AUTOGRADE_DATA", str(tmp_path / "cache"))
+    path = data_collab.movielens_100k(verbose=False)
+    ratings = pd.read_csv(path / "u.data", delimiter="\t", header=None, names=["user", "movie", "rating", "timestamp"])
+    movies = pd.read_csv(path / "u.item", delimiter="|", encoding="latin-1", usecols=(0, 1), names=("movie", "title"), header=None)
+    pd.testing.assert_frame_equal(data_collab.movielens_ratings(), ratings.merge(movies))
+
+
 # ----------------------------------------------------------------------------------------------------
 # Fidelity on the real MovieLens 100k: the notebook's own cells (data loading, DataLoaders, DotProductBias)
 # train the book's model, and the validation MSE lands near the book's 0.82.
