@@ -12,8 +12,14 @@ EXPECTED = {
         "example-infinite-loop": (38.0, {"test_ex3_lr": 0.0}),
     }),
     "06_multicat": (39.0, {
-        "example-partial": (33.6667, {"test_ex1_count": 0.6667, "test_ex4_pixel_error": 1.0, "test_ex3_best": 0.0}),
+        "example-partial": (33.1, {"test_ex1_count": 0.6, "test_ex4_pixel_error": 0.5, "test_ex3_best": 0.0}),
         "example-infinite-loop": (36.0, {"test_ex4_ctr": 0.0}),
+        "example-wrong-upstream": (32.05, {"test_ex1_count": 1.8, "test_ex1_getxy": 1.0, "test_ex2_acc_multi": 2.25, "test_ex4_ctr": 1.5,
+                                           "test_ex4_sigmoid_range": 0.0, "test_ex4_pixel_error": 0.5}),
+        "example-wrong-middle": (28.375, {"test_ex1_splitter": 0.0, "test_ex1_decode": 0.5, "test_ex2_bce": 0.0, "test_ex2_partial": 0.5,
+                                          "test_ex3_learn": 2.0, "test_ex3_best": 1.5, "test_ex4_dblock": 1.875}),
+        "example-wrong-downstream": (32.375, {"test_ex1_dblock": 2.5, "test_ex2_acc_multi": 2.25, "test_ex3_best": 1.125, "test_ex4_learn": 3.0,
+                                              "test_ex4_pixel_error": 0.5}),
     }),
     "08_collab": (45.0, {
         "example-partial": (41.75, {"test_ex3_bias": 3.0, "test_ex4_penalty": 2.25, "test_ex6_extreme": 1.5}),
