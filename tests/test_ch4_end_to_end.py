@@ -3,6 +3,7 @@ import pytest
 
 from autograde import keys, leaks, notebooks
 from autograde.checks import RESULT_MIME, verdicts
+from autograde.example_plans.ch04 import WRONG_CELLS
 from tests.grading import example_fixtures
 from tests.paths import REPO
 
@@ -46,9 +47,16 @@ def test_every_hidden_check_fails_on_the_release_stub(course, grades):
 def test_partial_submission_gets_its_exact_partial_score(grades):
     res = grades["example-partial"]
     lost = {gid: c["score"] for gid, c in res["cells"].items() if c["score"] < c["max"]}
-    assert lost == {"test_ex0_by_hand": 0.25, "test_ex6_acc": 1.5, "test_ex8_by_hand": 0.0}
-    assert res["total"] == 43.75
+    assert lost == {"test_ex0_by_hand": pytest.approx(0.1), "test_ex6_acc": pytest.approx(1.75), "test_ex8_by_hand": 0.0}
+    assert res["total"] == pytest.approx(43.85)
     assert "an output of 0 is not a 3" in res["cells"]["test_ex6_acc"]["message"]
+
+
+@pytest.mark.parametrize("student", sorted(WRONG_CELLS))
+def test_each_typical_wrong_answer_loses_points_in_its_own_cell_only(grades, student):
+    cells = grades[student]["cells"]
+    lost = {gid for gid, c in cells.items() if c["score"] < c["max"] - 1e-9}
+    assert lost == WRONG_CELLS[student], {gid: cells[gid]["message"] for gid in lost ^ WRONG_CELLS[student]}
 
 
 def test_edited_test_is_restored_and_deleted_test_still_counts(grades):
@@ -80,4 +88,4 @@ def test_feedback_holds_no_hidden_test_text(course, grades):
     assert len(files) == len(grades)
     assert leaks.find_leaks(files, secrets) == []
     partial = (course / "feedback" / "example-partial" / A / f"{A}.html").read_text()
-    assert "PARTIAL: 1.5 of 2 points" in partial
+    assert "PARTIAL: 1.75 of 2 points" in partial
