@@ -547,3 +547,18 @@ def test_the_hidden_kind_has_its_own_markers():
     assert regions.bodies(src, "hidden") == ["h"] and regions.bodies(src, "solution") == ["s"]
     with pytest.raises(regions.RegionError, match="HIDDEN TESTS region that is never closed"):
         regions.scan("### BEGIN HIDDEN TESTS", "hidden")
+
+
+def test_sample_positions_never_change_between_versions():
+    # a key recorded by one version of the kit is compared with answers recorded by another: the positions
+    # a large array is sampled at are part of the format
+    pos = sample_positions(10**6)
+    assert pos[:4].tolist() == [45, 123, 160, 341] and pos[-2:].tolist() == [999824, 999873] and int(pos.sum()) == 10001319646
+
+
+def test_only_torch_and_fastai_objects_are_read_as_tensors():
+    class Detachable:
+        def detach(self):
+            raise AssertionError("the codec called a student object's method")
+
+    assert encode(Detachable()) == {"t": "other", "type": "Detachable"}
