@@ -162,3 +162,18 @@ def test_a_rubric_phrasing_written_out_in_a_release_is_caught(tmp_path):
     found = leaks.find_leaks([planted], leaks.rubric_expansions("04", shown), loose=True)
     assert f"{planted}: red green blue" in found
     assert leaks.find_leaks([REPO / "release" / name / f"{name}.ipynb"], leaks.rubric_expansions("04", shown), loose=True) == []
+
+
+def test_phrasings_of_exactly_the_minimum_length_count():
+    assert len("memory|ram") == leaks.MIN_LENGTH and "memory|ram" in leaks.rubric_phrasings("04")
+    assert len("3 7 folder") == leaks.MIN_LENGTH and "3 7 folder" in leaks.rubric_expansions("04")
+    assert not any(len(s) < leaks.MIN_LENGTH for s in leaks.rubric_phrasings("08") | leaks.rubric_expansions("08"))
+
+
+def test_a_file_with_broken_bytes_is_still_scanned(tmp_path):
+    page = tmp_path / "feedback.html"
+    page.write_bytes(b"<p>\xff\xfe garbage</p><pre>a secret line here</pre> caf\xc3\xa9")
+    assert leaks.find_leaks([page], {"a secret line here", "café"}) == [f"{page}: a secret line here", f"{page}: café"]
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"source": ["naïve = ", "secret_call()"]}], "metadata": {"k": None, "n": 3}}))
+    assert leaks.find_leaks([notebook], {"naïve = secret_call()"}) == [f"{notebook}: naïve = secret_call()"]
