@@ -34,33 +34,37 @@ equivalent_file, targets = Path(sys.argv[1]), sys.argv[2:]
 equivalent = {line.split()[0] for line in equivalent_file.read_text().splitlines()
               if line.strip() and not line.startswith("#")} if equivalent_file.is_file() else set()
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}   # a failing test, a pytest error, a timeout (mutant hangs) or a type error
+NO_TEST = {5, 33}                              # no test reaches the mutated function: counted as a survivor
 rows, survivors = {}, []
 for meta in sorted(Path("mutants/autograde").glob("*.py.meta")):
     module = "autograde." + meta.name[: -len(".py.meta")]
     for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
         if not any(fnmatch.fnmatch(name, t) for t in targets):
             continue
-        row = rows.setdefault(module, {"killed": 0, "equivalent": 0, "survived": 0, "not run": 0})
+        row = rows.setdefault(module, {"killed": 0, "equivalent": 0, "survived": 0, "no test": 0, "not run": 0})
         if code is None:
             row["not run"] += 1
         elif code in KILLED:
             row["killed"] += 1
         elif name in equivalent:
             row["equivalent"] += 1
+        elif code in NO_TEST:
+            row["no test"] += 1
+            survivors.append(name)
         else:
             row["survived"] += 1
             survivors.append(name)
 if not rows:
     sys.exit("no mutation results yet: run bash bench/mutation.sh")
-print(f"{'module':<22} {'mutants':>7} {'killed':>7} {'equiv':>6} {'survived':>8} {'not run':>7} {'score':>7}")
+print(f"{'module':<22} {'mutants':>7} {'killed':>7} {'equiv':>6} {'survived':>8} {'no test':>7} {'not run':>7} {'score':>7}")
 worst = 100.0
 for module, r in rows.items():
-    judged = r["killed"] + r["survived"]
+    judged = r["killed"] + r["survived"] + r["no test"]
     score = 100.0 * r["killed"] / judged if judged else None
     worst = worst if score is None else min(worst, score)
     shown = "-" if score is None else f"{score:.1f}%"
-    print(f"{module:<22} {sum(r.values()):>7} {r['killed']:>7} {r['equivalent']:>6} {r['survived']:>8} {r['not run']:>7} {shown:>7}")
-print("score = killed / (killed + survived); equivalent mutants (bench/mutation-equivalent.txt) are left out")
+    print(f"{module:<22} {sum(r.values()):>7} {r['killed']:>7} {r['equivalent']:>6} {r['survived']:>8} {r['no test']:>7} {r['not run']:>7} {shown:>7}")
+print("score = killed / (killed + survived + no test); equivalent mutants (bench/mutation-equivalent.txt) are left out")
 if survivors:
     print("survivors (see: cd " + str(Path.cwd()) + " && mutmut show NAME):")
     print("\n".join("  " + s for s in survivors))
