@@ -25,6 +25,14 @@ LOSES = {
                            "test_ex3_group_lrs", "test_ex3_train"},
 }
 
+# the exact score of each wrong cell: what the mistake costs, and no more
+SCORES = {
+    "example-wrong-odd": {"test_ex1_label": 2.25, "test_ex1_block": 3.0, "test_ex2_log_softmax": 2.0, "test_ex2_nll": 1.5,
+                          "test_ex3_transfer": 2.625, "test_ex3_lr": 2.25, "test_ex3_fine_tune": 0.75},
+    "example-wrong-even": {"test_ex1_is_cat": 0.4167, "test_ex1_debug": 2.0, "test_ex2_pick": 1.0, "test_ex2_ce": 2.5,
+                           "test_ex3_trainable": 1.2, "test_ex3_group_lrs": 1.5, "test_ex3_train": 3.5},
+}
+
 
 def test_every_wrong_example_is_in_the_plan():
     plan = examples.plans()[ASSIGNMENT]
@@ -58,6 +66,7 @@ def test_each_wrong_answer_costs_points_in_its_own_cell_only(grades, student):
     assert lost == LOSES[student], {gid: (cells[gid]["score"], cells[gid]["message"]) for gid in lost ^ LOSES[student]}
     for gid in LOSES[student]:  # a wrong answer is never charged everything for a slip elsewhere
         assert cells[gid]["status"] == "partial", (gid, cells[gid]["score"], cells[gid]["message"])
+    assert {gid: round(cells[gid]["score"], 4) for gid in LOSES[student]} == SCORES[student]
 
 
 # ---- exercise 4.6: its check re-runs the exercise's own cell on the check's loaders with a reference
