@@ -177,3 +177,12 @@ def test_a_file_with_broken_bytes_is_still_scanned(tmp_path):
     notebook = tmp_path / "nb.ipynb"
     notebook.write_text(json.dumps({"cells": [{"source": ["naïve = ", "secret_call()"]}], "metadata": {"k": None, "n": 3}}))
     assert leaks.find_leaks([notebook], {"naïve = secret_call()"}) == [f"{notebook}: naïve = secret_call()"]
+
+
+def test_a_notebook_is_read_as_every_key_string_and_number_it_holds(tmp_path):
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"source": ["a\n", "b"], "outputs": [{"data": {"text/plain": "out"}}]}],
+                                    "metadata": {"secret_key": None, "count": 31337, "flag": True, "empty": []}}))
+    words = leaks.readable_text(notebook).split("\n")
+    assert {"a", "b", "out", "secret_key", "31337", "True", "text/plain"} <= set(words)
+    assert "None" not in words
