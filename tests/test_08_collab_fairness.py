@@ -183,3 +183,21 @@ def test_dot_product_bias_shapes(fastai_names):
     assert squeezed != keep and score(fastai_names, "test_ex3_bias", squeezed) == 1.0   # (batch,) is accepted too
     broadcast = keep.replace("res = (users * movies).sum(dim=1, keepdim=True)\n        res += ", "res = (users * movies).sum(dim=1)\n        res = res + ")
     assert broadcast != keep and score(fastai_names, "test_ex3_bias", broadcast) == 0.5   # (batch, batch): the forward part is lost
+
+
+def test_each_wrong_answer_of_the_examples_costs_points_in_its_own_cell_only():
+    """The example plan and the exact scores of tests/test_chapters_end_to_end.py agree: a wrong answer in a
+    solution cell loses points only in that cell's grade cells, and every wrong answer loses some."""
+    from autograde.example_plans.ch08 import PLAN
+    from tests.test_chapters_end_to_end import EXPECTED
+
+    grade_cells = {gid[len("test_"):]: {gid} for gid in OWN}
+    grade_cells["ex5_params"] = {"test_ex5_params", "test_ex5_model"}
+    lost_by_example = EXPECTED["08_collab"][1]
+    for example, edits in PLAN.items():
+        if example in ("example-complete", "example-untouched"):
+            continue
+        lost = set(lost_by_example[example][1])
+        owners = [grade_cells[edit.grade_id] for edit in edits]
+        assert lost <= set().union(*owners), example
+        assert all(cells & lost for cells in owners), example

@@ -24,6 +24,11 @@ EXPECTED = {
     "08_collab": (45.0, {
         "example-partial": (41.75, {"test_ex3_bias": 3.0, "test_ex4_penalty": 2.25, "test_ex6_extreme": 1.5}),
         "example-infinite-loop": (43.0, {"test_ex1_most": 0.0}),
+        "example-typical-a": (29.3333, {"test_ex1_load": 0.0, "test_ex1_most": 1.25, "test_ex1_crosstab": 0.0, "test_ex2_lookup": 0.3333,
+                                        "test_ex2_dot": 1.5, "test_ex3_sigrange": 0.0, "test_ex3_train": 1.0, "test_ex4_train": 2.25,
+                                        "test_ex5_params": 1.0, "test_ex7_similar": 1.0, "test_ex7_nn_train": 1.0}),
+        "example-typical-b": (37.625, {"test_ex3_bias": 2.0, "test_ex4_penalty": 2.625, "test_ex4_train": 2.5, "test_ex5_model": 2.0,
+                                       "test_ex7_learner": 1.5, "test_ex7_nn": 2.0}),
     }),
 }
 QUESTIONNAIRES = ["05_questionnaire", "06_questionnaire", "08_questionnaire"]

@@ -64,7 +64,7 @@ PLAN = {
         Patch("ex3_bias", "res = (users * movies).sum(dim=1, keepdim=True)", "res = (users * movies).sum(dim=1)"),  # (batch,) + (batch, 1)
         Patch("ex4_penalty", "return p - lr * (grad + 2 * wd * p)", "p -= lr * (grad + 2 * wd * p)\n    return p"),  # changes p
         Patch("ex4_train", "learn_wd.fit_one_cycle(5, 5e-3, wd=0.1)", "learn_wd.fit_one_cycle(3, 5e-3, wd=0.1)"),
-        Patch("ex5_params", "res += self.user_bias[x[:, 0]] + self.movie_bias[x[:, 1]]\n", ""),  # biases left out
+        Patch("ex5_params", "res += self.user_bias[x[:, 0]] + self.movie_bias[x[:, 1]]", "pass"),  # biases left out
         Patch("ex7_learner", "learn_cl.fit_one_cycle(5, 5e-3, wd=0.1)", "learn_cl.fit_one_cycle(5, 5e-3)"),
         Patch("ex7_nn", "return sigmoid_range(x, *self.y_range)", "return x"),
     ],
