@@ -46,7 +46,8 @@ def _samples_match(a: Sample, b: Sample, kind: str, atol: float, rtol: float) ->
         return a.sum == b.sum and bool(np.array_equal(a.values, b.values))
     values_close = np.allclose(a.values.astype(np.float64), b.values.astype(np.float64), atol=atol, rtol=rtol)
     count = float(np.prod(a.shape))
-    return bool(values_close) and abs(a.sum - b.sum) <= atol * count + rtol * b.abssum
+    allowance = atol * count + rtol * b.abssum
+    return bool(values_close) and abs(a.sum - b.sum) <= allowance and abs(a.abssum - b.abssum) <= allowance
 
 
 def _numeric(value):

@@ -31,8 +31,8 @@ def _sample(arr: np.ndarray, lib: str) -> dict:
     flat = arr.ravel()
     picked = flat[sample_positions(flat.size)]
     wide = flat.astype(np.float64)
-    return {"t": "sample", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": float(wide.sum()),
-            "abssum": float(np.abs(wide).sum()), "data": [_float(float(x)) if arr.dtype.kind == "f" else x for x in picked.tolist()]}
+    return {"t": "sample", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": _float(float(wide.sum())),
+            "abssum": _float(float(np.abs(wide).sum())), "data": [_float(float(x)) if arr.dtype.kind == "f" else x for x in picked.tolist()]}
 
 
 def _float(x: float):

@@ -562,3 +562,23 @@ def test_only_torch_and_fastai_objects_are_read_as_tensors():
             raise AssertionError("the codec called a student object's method")
 
     assert encode(Detachable()) == {"t": "other", "type": "Detachable"}
+
+
+def test_large_arrays_keep_nan_sums_strict_json_and_catch_opposite_errors_off_sample():
+    import json as _json
+
+    import numpy as _np
+
+    from autograde.compare import compare as _compare
+    from autograde.values import decode as _decode, encode as _encode, sample_positions as _positions
+
+    nan = _np.ones(30_000)
+    nan[3] = _np.nan
+    _json.dumps(_encode(nan), allow_nan=False)
+    base = _np.linspace(-1, 1, 30_000)
+    off = sorted(set(range(30_000)) - set(_positions(30_000).tolist()))[:2]
+    flipped = base.copy()
+    flipped[off[0]] += 5.0
+    flipped[off[1]] -= 5.0  # the signed sum is unchanged; the absolute sum is not
+    assert _compare("close", _decode(_encode(base)), _decode(_encode(base)))[0]
+    assert not _compare("close", _decode(_encode(flipped)), _decode(_encode(base)))[0]
