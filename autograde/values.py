@@ -111,10 +111,12 @@ def decode(data):
         items = [decode(x) for x in data["items"]]
         return tuple(items) if kind == "tuple" else items
     if kind == "array":
-        values = [_num(x) for x in data["data"]]
-        return np.array(values, dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+        dtype = np.dtype(data["dtype"])
+        values = [_num(x) for x in data["data"]] if dtype.kind in "fc" else data["data"]
+        return np.array(values, dtype=dtype).reshape(data["shape"])
     if kind == "sample":
-        values = np.array([_num(x) for x in data["data"]], dtype=np.dtype(data["dtype"]))
+        dtype = np.dtype(data["dtype"])
+        values = np.array([_num(x) for x in data["data"]] if dtype.kind in "fc" else data["data"], dtype=dtype)
         return Sample(tuple(data["shape"]), data["dtype"], float(data["sum"]), float(data["abssum"]), values)
     if kind == "shape":
         return tuple(data["v"])

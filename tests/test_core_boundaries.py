@@ -582,3 +582,13 @@ def test_large_arrays_keep_nan_sums_strict_json_and_catch_opposite_errors_off_sa
     flipped[off[1]] -= 5.0  # the signed sum is unchanged; the absolute sum is not
     assert _compare("close", _decode(_encode(base)), _decode(_encode(base)))[0]
     assert not _compare("close", _decode(_encode(flipped)), _decode(_encode(base)))[0]
+
+
+def test_string_arrays_decode_and_earn_the_contract_half():
+    import numpy as _np
+
+    from autograde.compare import credit as _credit
+    from autograde.values import decode as _decode, encode as _encode
+
+    assert list(_decode(_encode(_np.array(["nan", "Toy Story"])))) == ["nan", "Toy Story"]
+    assert _credit({"kind": "equal"}, _encode(_np.array(["a", "bb"])), _encode(["a", "bb"]))[0] == 0.5
