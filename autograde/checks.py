@@ -23,7 +23,8 @@ RESULT_MIME = "application/vnd.autograde.result+json"
 GRADING_ENV = "AUTOGRADE_GRADING"
 RECORD_ENV = "AUTOGRADE_RECORD"
 CHECK_TIMEOUT_ENV = "AUTOGRADE_CHECK_TIMEOUT"
-DEFAULT_CHECK_TIMEOUT = 20.0
+DEFAULT_CHECK_TIMEOUT = 20.0  # CPU seconds per check
+WALL_FACTOR = 4.0  # wall-clock backstop: this many times the CPU limit
 VERSION = 3
 VALUE_KINDS = ("close", "equal")          # compared with the key's recorded result
 GATED_KINDS = ("shape", "true", "between")  # pay only once a value check of the same cell passes
@@ -130,18 +131,25 @@ def _alarm(_signum, _frame):
 
 
 def _call(check: Check, seconds: float) -> dict:
-    """{'value': v} or {'error': message[, 'timeout': True]}: the student's code, under a time limit."""
+    """{'value': v} or {'error': message[, 'timeout': True]}: the student's code, under a time limit.
+
+    The limit is CPU time (ITIMER_PROF), so a busy machine never stops correct code; a wall-clock
+    backstop of WALL_FACTOR times the limit catches code that hangs without computing (sleeps, waits).
+    """
     use_alarm = seconds > 0 and hasattr(signal, "setitimer")
     try:
         if use_alarm:
-            previous = signal.signal(signal.SIGALRM, _alarm)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            previous = {sig: signal.signal(sig, _alarm) for sig in (signal.SIGALRM, signal.SIGPROF)}
+            signal.setitimer(signal.ITIMER_PROF, seconds)
+            signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
         try:
             return {"value": check.actual()}
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
     except CheckTimeout:
         return {"error": f"timed out after {seconds:g} s (an infinite loop?)", "timeout": True}
     except NotImplementedError:

@@ -189,3 +189,14 @@ def test_in_place_mode_raises_on_an_error_or_a_failed_condition(shown, capsys):
 def test_rand_is_deterministic():
     assert torch.equal(ck.rand(3, 4, seed=1), ck.rand(3, 4, seed=1))
     assert not torch.equal(ck.rand(3, 4, seed=1), ck.rand(3, 4, seed=2))
+
+
+def test_the_check_limit_counts_cpu_time_and_a_sleeping_hang_meets_the_wall_backstop():
+    import time
+
+    (sleeper,) = ck._run_all([ck.equal("sleeps", lambda: time.sleep(30))], 0.1)
+    assert sleeper["timeout"]
+    start = time.process_time()
+    (slow_but_idle,) = ck._run_all([ck.equal("waits a little", lambda: time.sleep(0.15) or 1)], 0.1)
+    assert slow_but_idle == {"value": {"t": "int", "v": 1}}  # 0.15 s of wall time, almost no CPU: within the limit
+    assert time.process_time() - start < 0.1
