@@ -164,6 +164,9 @@ def choose_model(a: Analysis):
     return None, "uncalibrated"
 
 
+VERDICT_SCORE = {"correct": 1.0, "partial": 0.5, "incorrect": 0.0}
+
+
 def _fallback_score(a: Analysis) -> float:
     v = a.signals.values if a.signals else {}
     if a.qu.checks:
@@ -208,6 +211,8 @@ def score_answer(chapter: str, q: int, answer: str, *, run_code_checks: bool = T
                 if LANGUAGE_TO_REVIEW or verdict == "review":
                     flags["suggested"] = verdict
                     verdict, reason = "review", "language"
+    if verdict in VERDICT_SCORE:  # a decided verdict is worth what a teacher gives it; review keeps the suggestion
+        score = VERDICT_SCORE[verdict]
     if a.signals is not None and not a.signals.has_model:
         flags["no_model"] = True
     if verdict == "review":
