@@ -34,10 +34,65 @@ class EditTest:
     source: str | None = None
 
 
+@dataclass(frozen=True)
+class DuckAll:
+    """Every answer cell defines its names as duck-typed objects that claim to be anything (a hostile example)."""
+
+
+DUCK = '''class _Duck:
+    """An object that says yes to everything: equal to all, any shape, callable, indexable, truthy."""
+    shape = (1,)
+    def __getattr__(self, name): return _Duck()
+    def __call__(self, *a, **k): return _Duck()
+    def __getitem__(self, key): return _Duck()
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
+    def __bool__(self): return True
+    def __len__(self): return 1
+    def __iter__(self): return iter([_Duck()])
+    def __float__(self): return 1.0
+    def __int__(self): return 1
+    __index__ = __int__
+    def __add__(self, other): return self
+    __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __pow__ = __matmul__ = __rmatmul__ = __add__
+    def __neg__(self): return self
+    def __repr__(self): return "1.0"
+'''
+
+
+def _defined_names(source: str) -> list[str]:
+    """Top-level names a solution cell defines (functions, classes, assigned names)."""
+    import ast
+
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def _ducks(nb, source_nb):
+    """Replace every answer cell by duck-typed objects under the names its solution defines."""
+    answers = {notebooks.grade_id(c): c.source for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        gid = notebooks.grade_id(cell)
+        if gid in answers and cell.cell_type == "code":
+            names = _defined_names(regions.unwrap(answers[gid], "solution", where=f"source cell {gid}"))
+            cell.source = DUCK + "\n".join(f"{n} = _Duck()" for n in names)
+    return nb
+
+
 def _chapter_plans() -> dict:
     from .example_plans import ch04, ch05, ch06, ch08
 
-    return {"04_mnist_basics": ch04.PLAN, "05_pet_breeds": ch05.PLAN, "06_multicat": ch06.PLAN, "08_collab": ch08.PLAN}
+    chapters = {"04_mnist_basics": ch04.PLAN, "05_pet_breeds": ch05.PLAN, "06_multicat": ch06.PLAN, "08_collab": ch08.PLAN}
+    return {name: {**plan, "example-duck": [DuckAll()]} for name, plan in chapters.items()}
 
 
 # Every example starts from the complete (correct) submission unless it is "untouched" (None).
@@ -105,7 +160,12 @@ def build(root: Path, assignment: str, dest: Path | None = None) -> list[Path]:
         release_nb = notebooks.read(path)
         source_nb = notebooks.read(root / "source" / assignment / path.name)
         for student, edits in plans().get(assignment, {}).items():
-            nb = notebooks.nbformat.from_dict(release_nb) if edits is None else _apply(_complete(release_nb, source_nb), release_nb, edits)
+            if edits is None:
+                nb = notebooks.nbformat.from_dict(release_nb)
+            elif any(isinstance(e, DuckAll) for e in edits):
+                nb = _ducks(notebooks.nbformat.from_dict(release_nb), source_nb)
+            else:
+                nb = _apply(_complete(release_nb, source_nb), release_nb, edits)
             out = dest / student / assignment / path.name
             notebooks.write(nb, out)
             written.append(out)

@@ -89,3 +89,8 @@ def test_feedback_holds_no_hidden_test_text(course, grades):
     assert leaks.find_leaks(files, secrets) == []
     partial = (course / "feedback" / "example-partial" / A / f"{A}.html").read_text()
     assert "PARTIAL: 1.75 of 2 points" in partial
+
+
+def test_a_duck_typed_submission_earns_at_most_one_percent(grades):
+    duck = grades["example-duck"]
+    assert duck["total"] <= 0.01 * duck["max"], {g: c["score"] for g, c in duck["cells"].items() if c["score"]}

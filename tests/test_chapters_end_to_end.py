@@ -68,3 +68,11 @@ def test_feedback_holds_no_hidden_test_or_rubric_text(graded):
     if assignment in QUESTIONNAIRES:
         secrets |= leaks.rubric_phrasings(assignment[:2])
     assert leaks.find_leaks(sorted((root / "feedback").rglob("*.html")), secrets) == []
+
+
+def test_a_duck_typed_submission_earns_at_most_one_percent(graded):
+    assignment, _, res = graded
+    if assignment not in EXPECTED:
+        pytest.skip("questionnaires have no duck example")
+    duck = res["example-duck"]
+    assert duck["total"] <= 0.01 * duck["max"], {g: c["score"] for g, c in duck["cells"].items() if c["score"]}

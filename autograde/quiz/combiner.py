@@ -109,6 +109,8 @@ def safety(verdict: str, score: float, values: dict, has_model: bool, pure_code:
     if pure_code and values.get("code_present") and values.get("code_frac", 0.0) >= 0.999:
         return "correct", max(score, 0.9), ""  # a pure code question is judged on what the code does
     if values.get("code_present") and values.get("code_frac", 0.0) < 0.999:
+        if pure_code and values.get("code_frac", 0.0) <= 0.0:
+            return "incorrect", min(score, 0.1), "code_failed"  # code that passes no check answers nothing
         if verdict == "correct" or verdict == "review":
             if values.get("code_frac", 0.0) <= 0.0:
                 return "incorrect", min(score, 0.2), "code_failed"
