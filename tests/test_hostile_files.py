@@ -290,8 +290,10 @@ def test_the_venv_command_works_without_an_activated_environment(tmp_path):
 CELL_TIMEOUT = 25  # importing torch in a fresh kernel on a loaded machine takes seconds
 DEAF = ("import signal\n"
         "def mean_rows(t):\n"
-        "    signal.setitimer(signal.ITIMER_REAL, 0)          # no check time limit\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 0)          # no check time limit (wall clock\n"
+        "    signal.setitimer(signal.ITIMER_PROF, 0)          # nor CPU time)\n"
         "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "    signal.signal(signal.SIGPROF, signal.SIG_IGN)\n"
         "    signal.signal(signal.SIGINT, signal.SIG_IGN)     # no interrupt either\n"
         "    while True:\n"
         "        pass\n")
