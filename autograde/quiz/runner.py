@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from .. import sandbox
-from .split import split_answer
+from .split import _parses, split_answer
 
 HARNESS = Path(__file__).with_name("harness.py")
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -50,14 +50,6 @@ __all__ = ["run_code", "run_many", "prerun", "code_source", "facts", "CODE_TIMEO
 
 # ---------------------------------------------------------------------------------------------------
 # the code to run, and what its source says
-
-
-def _parses(src: str) -> bool:
-    try:
-        ast.parse(src)
-        return True
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
 
 
 def code_source(code: str) -> str:
