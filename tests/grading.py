@@ -10,12 +10,12 @@ from autograde.quiz.runner import CODE_TIMEOUT_ENV
 from tests.paths import REPO
 
 
-def grade_examples(tmp_path_factory, assignment: str, *extra: str) -> tuple:
-    """(course root, grades) after `autograde grade` on the assignment's example submissions."""
+def grade_examples(tmp_path_factory, assignment: str, *extra: str, students=None) -> tuple:
+    """(course root, grades) after `autograde grade` on the assignment's example submissions (or only `students`)."""
     root = tmp_path_factory.mktemp(assignment)
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
-    for student in examples.plans()[assignment]:
+    for student in students or examples.plans()[assignment]:
         shutil.copytree(REPO / "examples" / "submitted" / student / assignment, root / "incoming" / student / assignment)
     mp = pytest.MonkeyPatch()
     mp.chdir(root)
@@ -61,3 +61,26 @@ def run_for_report(nb, folder, env: dict) -> dict:
         mp.undo()
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
     return json.loads(text.split("FIDELITY", 1)[1])
+
+
+def host_listener():
+    """A TCP server on the host's loopback that records what anything sent it (sandboxed code must not reach it)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(60)
+    hits = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+                hits.append(conn.recv(100))
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, hits

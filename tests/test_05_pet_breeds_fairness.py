@@ -1,15 +1,13 @@
 """Chapter 5 fairness: each wrong answer costs points in its own cell only; the training check holds for any seed."""
-import json
-import shutil
 import types
 
 import nbformat
 import pytest
 
 from autograde import examples, regions
-from autograde.cli import main
 from autograde.compare import credit
 from autograde.values import encode
+from tests.grading import grade_examples
 from tests.paths import REPO
 
 ASSIGNMENT = "05_pet_breeds"
@@ -44,18 +42,7 @@ def test_every_wrong_example_is_in_the_plan():
 
 @pytest.fixture(scope="module")
 def grades(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ch05_fair")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    for student in ("example-wrong-odd", "example-wrong-even"):
-        shutil.copytree(REPO / "examples" / "submitted" / student / ASSIGNMENT, root / "incoming" / student / ASSIGNMENT)
-    mp = pytest.MonkeyPatch()
-    mp.chdir(root)
-    try:
-        assert main(["grade", ASSIGNMENT, "--submissions", "incoming", "--json", "grades.json"]) == 0
-    finally:
-        mp.undo()
-    return json.loads((root / "grades.json").read_text())
+    return grade_examples(tmp_path_factory, ASSIGNMENT, students=("example-wrong-odd", "example-wrong-even"))[1]
 
 
 @pytest.mark.slow

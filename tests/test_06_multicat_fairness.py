@@ -1,14 +1,12 @@
 """Chapter 6 fairness: each wrong answer costs points in its own cell only; checks hold for any seed."""
-import json
-import shutil
 
 import nbformat
 import pytest
 
 from autograde import examples
 from autograde.checks import RESULT_MIME
-from autograde.cli import main
 from autograde.compare import credit
+from tests.grading import grade_examples
 from tests.paths import REPO
 
 ASSIGNMENT = "06_multicat"
@@ -36,18 +34,7 @@ def test_every_wrong_example_is_in_the_plan():
 
 @pytest.fixture(scope="module")
 def grades(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ch06_fair")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    for student in LOSES:
-        shutil.copytree(REPO / "examples" / "submitted" / student / ASSIGNMENT, root / "incoming" / student / ASSIGNMENT)
-    mp = pytest.MonkeyPatch()
-    mp.chdir(root)
-    try:
-        assert main(["grade", ASSIGNMENT, "--submissions", "incoming", "--json", "grades.json"]) == 0
-    finally:
-        mp.undo()
-    return json.loads((root / "grades.json").read_text())
+    return grade_examples(tmp_path_factory, ASSIGNMENT, students=sorted(LOSES))[1]
 
 
 @pytest.mark.slow

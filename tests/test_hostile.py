@@ -1,13 +1,12 @@
 """Hostile and broken submissions: each gets an exact score and status; nothing raises a score or stops the batch."""
 import json
-import socket
-import threading
 
 import nbformat
 import pytest
 
 from autograde import sandbox
 from autograde.cli import main
+from tests.grading import host_listener
 from tests.paths import REPO
 from tests.toy_course import ASSIGNMENT, make_course, submission
 
@@ -22,25 +21,6 @@ FORK_STORM = (
     "bomb = 'import os, time\\nfor _ in range(12):\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass\\ntime.sleep(3)'\n"
     "subprocess.run([sys.executable, '-c', bomb], timeout=120)\n"
 )
-
-
-def _listener():
-    """A TCP server on the host's loopback that records whether anything connected."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(60)
-    hits = []
-
-    def accept():
-        try:
-            conn, _ = server.accept()
-            hits.append(conn.recv(100))
-        except OSError:
-            pass
-
-    threading.Thread(target=accept, daemon=True).start()
-    return server, hits
 
 
 HOSTILE = {
@@ -123,7 +103,7 @@ def graded(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("hostile"))
     mp = pytest.MonkeyPatch()
     mp.chdir(course)
-    server, hits = _listener()
+    server, hits = host_listener()
     try:
         assert main(["release"]) == 0
         for student, answers in HOSTILE.items():

@@ -3,8 +3,6 @@ nothing outside, and cannot hang the run. All attacks run in ONE batch (as one q
 from inside a small course folder (the grader's working directory), beside an honest answer."""
 import json
 import os
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from autograde import quizgrade, sandbox
 from autograde.quiz import codecheck, runner
 from autograde.quiz.rubric import RUBRIC_DIR, load
+from tests.grading import host_listener
 
 pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
 
@@ -33,25 +32,6 @@ def _course(root: Path) -> Path:
     for d in ("keys", "source"):
         os.chmod(course / d, 0o755)
     return course
-
-
-def _listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(30)
-    hits = []
-
-    def accept():
-        while True:
-            try:
-                conn, _ = server.accept()
-                hits.append(conn.recv(100))
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return server, hits
 
 
 def _attacks(course: Path, port: int) -> dict:
@@ -152,7 +132,7 @@ def _attacks(course: Path, port: int) -> dict:
 def hostile(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("hostile-quiz"))
     before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
-    server, hits = _listener()
+    server, hits = host_listener()
     attacks = _attacks(course, server.getsockname()[1])
     attacks["forge"] = attacks["forge"].replace("ME", str(len(attacks) - 1))
     probe = load("04").questions[4].probe
