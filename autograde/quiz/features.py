@@ -71,9 +71,15 @@ def sentences(text: str, limit: int = 12) -> list[str]:
     return out[:limit] or ([text.strip()] if text.strip() else [])
 
 
-@lru_cache(maxsize=16)
 def _chapter_vectors(ch: str):
-    """Model-answer vectors of every question of a chapter, per-sentence vectors, question vectors."""
+    """Model-answer vectors of every question of a chapter, per-sentence vectors, question vectors;
+    None while the model is off (checked on every call: tests switch it on and off)."""
+    return _chapter_vectors_cached(ch) if semantic.available() else None
+
+
+@lru_cache(maxsize=16)
+def _chapter_vectors_cached(ch: str):
+    """`_chapter_vectors` for a model that is on."""
     rub = load(ch)
     qs = sorted(rub.questions)
     model = semantic.embed([rub.questions[q].model_answer or rub.questions[q].question for q in qs])

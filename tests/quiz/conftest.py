@@ -1,3 +1,13 @@
-import os
+import pytest
 
-os.environ.setdefault("AUTOGRADE_QUIZ_SEMANTIC", "0")  # tests never depend on the optional model
+from autograde.quiz import semantic
+
+
+@pytest.fixture(autouse=True)
+def _model_off(monkeypatch):
+    """The quiz unit tests never depend on the optional sentence model; tests that need it switch it on."""
+    monkeypatch.setenv(semantic.ENV, "0")
+    semantic.reset()
+    yield
+    monkeypatch.undo()
+    semantic.reset()
