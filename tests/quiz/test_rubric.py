@@ -1,6 +1,9 @@
 import json
 
-from autograde.quiz.rubric import RUBRIC_DIR, load
+import pytest
+
+from autograde.quiz.prose import score_prose
+from autograde.quiz.rubric import RUBRIC_DIR, chapters, load
 
 CODE_QS = {4, 9, 21, 25, 26, 33, 34}
 
@@ -37,3 +40,12 @@ def test_hints_do_not_contain_accepted_phrasings():
 def test_rubric_file_is_plain_json():
     data = json.loads((RUBRIC_DIR / "04.json").read_text())
     assert data["chapter"] == "04" and len(data["questions"]) == 37
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_hint_fed_as_an_answer_does_not_earn_its_idea(chapter):
+    """A hint may not earn its own idea (issue 12): feedback never hands out the credit it asks for."""
+    r = load(chapter)
+    earned = [(q.q, i.id, i.hint) for q in r.questions.values() for i in q.ideas
+              if i in score_prose(q, r, i.hint).credited]
+    assert earned == [], "reword these hints in autograde/quiz/rubrics/%s.json so they ask, not tell" % chapter
