@@ -148,8 +148,10 @@ def hostile(tmp_path_factory):
         seconds = time.monotonic() - t0
         os.chdir(saved_cwd)
         os.environ.pop("AUTOGRADE_TEST_SECRET", None) if saved_env is None else None
-    time.sleep(0.5)
-    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, MARKER)]
+    deadline = time.monotonic() + 30  # polled: a loaded machine reaps killed processes late
+    while (leftovers := [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, MARKER)]) \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
     server.close()
     after = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
     return {"reports": dict(zip(names, reports)), "seconds": seconds, "hits": hits, "leftovers": leftovers,
@@ -207,7 +209,7 @@ def test_code_does_not_run_as_root(hostile):
 
 def test_fork_storm_and_daemon_leave_nothing_behind_and_do_not_hang(hostile):
     assert hostile["leftovers"] == []
-    assert hostile["seconds"] < 120
+    assert hostile["seconds"] < 300  # several attacks run to their 20 s limit; generous for a loaded machine
     storm = hostile["reports"]["fork_storm"]
     # the storm hit the process limit; the answer itself finished or was stopped, never hung
     assert storm.get("timeout") or storm["ok"] or storm["error"]
