@@ -1,7 +1,16 @@
 """nbgrader settings for the kit; `autograde` loads this file, and so do nbgrader's own commands."""
+from pathlib import Path
+
 from autograde.nbsteps import FEEDBACK_PREPROCESSORS, GRADING_PREPROCESSORS, SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
+
+# What students use (course id, exchange, an honest Validate that names each unfinished exercise or question):
+# the instructor's Validate and exchange commands use the same settings. Settings below win.
+_student_config = Path(__file__).resolve().parent / "student" / "nbgrader_config.py"  # noqa: F821 (__file__ from traitlets)
+if not _student_config.is_file():
+    raise FileNotFoundError(f"{_student_config} is missing; restore it from the kit (git checkout student/nbgrader_config.py)")
+load_subconfig(str(_student_config))  # noqa: F821 (provided by traitlets when this file is loaded)
 
 c.CourseDirectory.course_id = "fastai-core"
 c.CourseDirectory.source_directory = "source"
