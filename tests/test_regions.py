@@ -36,3 +36,11 @@ def test_unpaired_markers_name_the_place_and_the_fix(src, words):
         regions.scan(src, "solution", where="nb.ipynb, cell ex1")
     assert "nb.ipynb, cell ex1" in str(err.value) and words in str(err.value)
     assert "###" in str(err.value)  # says which marker to add
+
+
+def test_only_trailing_blank_lines_are_trimmed():
+    """The rewrite trims newlines at the end, never the last characters of code (a source ending in X, or a blank)."""
+    src = "A = 'X'\n### BEGIN SOLUTION\nB = 1\n### END SOLUTION\nC = MAX\n\n"
+    assert regions.remove(src, "solution") == "A = 'X'\nC = MAX"
+    assert regions.unwrap(src, "solution") == "A = 'X'\nB = 1\nC = MAX"
+    assert regions.remove("x = 1 \n### BEGIN SOLUTION\n### END SOLUTION", "solution") == "x = 1 "
