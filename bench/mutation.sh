@@ -17,12 +17,16 @@ work=${MUTATION_WORKDIR:-${TMPDIR:-/tmp}/autograde-mutation}
 jobs=${MUTATION_JOBS:-2}
 py=$repo/.venv/bin/python
 
-# What is mutated: whole modules, and in checks.py / keys.py / grade.py only the pure functions of the core.
+# What is mutated: whole modules, and in checks.py / keys.py / grade.py only the pure functions of the core;
+# the questionnaire verdict policy: the combiner's decision and safety rules, the form guards, and the parts
+# of the scorer that choose the combiner and turn its output into a verdict (quiz/verdict.py is not imported).
 default_targets=(
   'autograde.compare.*' 'autograde.values.*' 'autograde.scoring.*' 'autograde.regions.*' 'autograde.leaks.*'
   'autograde.checks.x__recordable*' 'autograde.checks.x__truth*' 'autograde.checks.x_verdicts*' 'autograde.checks.x__in_place*'
   'autograde.keys.x_current*' 'autograde.keys.x_ensure*' 'autograde.keys.x__digest*' 'autograde.keys.x_key_path*'
   'autograde.grade.x__fingerprint*' 'autograde.grade.x__done*'
+  'autograde.quiz.combiner.*' 'autograde.quiz.guards.*'
+  'autograde.quiz.scorer.x_choose_model*' 'autograde.quiz.scorer.x__fallback_score*' 'autograde.quiz.scorer.x_score_answer*'
 )
 
 scores() {
@@ -36,8 +40,8 @@ equivalent = {line.split()[0] for line in equivalent_file.read_text().splitlines
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}   # a failing test, a pytest error, a timeout (mutant hangs) or a type error
 NO_TEST = {5, 33}                              # no test reaches the mutated function: counted as a survivor
 rows, survivors = {}, []
-for meta in sorted(Path("mutants/autograde").glob("*.py.meta")):
-    module = "autograde." + meta.name[: -len(".py.meta")]
+for meta in sorted(Path("mutants/autograde").rglob("*.py.meta")):
+    module = ".".join(meta.relative_to("mutants").with_suffix("").with_suffix("").parts)
     for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
         if not any(fnmatch.fnmatch(name, t) for t in targets):
             continue
