@@ -71,12 +71,14 @@ def _grade(args, root):
 
 def _demo(args, root):
     from . import examples
-    from .release import release
+    from .release import collect_examples, release
 
     release(root)
     for name in examples.plans():
         examples.build(root, name)
-        _grade_and_show(root, name, root / examples.EXAMPLES_DIR, args)
+        # As `nbgrader collect` leaves them (with timestamps): the formgrader counts only submitted/.
+        collect_examples(root, root / examples.EXAMPLES_DIR, name)
+        _grade_and_show(root, name, root / "submitted", args)
     return 0
 
 

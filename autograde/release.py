@@ -62,3 +62,75 @@ def _release(root: Path, names: list[str]) -> list[str]:
             solved = solution_notebook(notebooks.read(path), where=str(path.relative_to(root)))
             notebooks.write(solved, root / "solutions" / name / path.name)
     return names
+
+
+# nbgrader's exchange expects two files beside every submission: `timestamp.txt` (when it was submitted; late
+# penalties and the formgrader read it) and `submission_secret.txt` (Release Feedback names the feedback file
+# after it; the student's own copy finds it). `nbgrader submit` writes both; a hand-copied submission has
+# neither, and Release Feedback then crashes for the whole assignment. The kit gives each one both.
+TIMESTAMP_FILE = "timestamp.txt"
+SECRET_FILE = "submission_secret.txt"
+_STAMP_LIMIT = 4096
+
+
+def submission_time(folder: Path) -> str:
+    """nbgrader's timestamp text for a submission folder: the newest mtime of its notebooks (links not followed)."""
+    import datetime
+    import os
+
+    times = [os.lstat(p).st_mtime for p in folder.glob("*.ipynb") if not p.is_symlink()] or [os.lstat(folder).st_mtime]
+    moment = datetime.datetime.fromtimestamp(max(times), tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+
+
+def stamp_submission(staged: Path, original: Path | None = None) -> list[str]:
+    """Write `timestamp.txt` (from the submission's notebooks' mtime) and `submission_secret.txt` (random) into a
+    submission folder that lacks them; returns the names written. `original`: where the mtimes are read (the
+    student's folder, when `staged` is a copy). An existing file is kept (a submission made with `nbgrader submit`)."""
+    import secrets
+
+    from . import intake
+
+    written = []
+    if intake.read_private(staged / TIMESTAMP_FILE, _STAMP_LIMIT) is None:
+        intake.write_private(staged / TIMESTAMP_FILE, submission_time(original or staged))
+        written.append(TIMESTAMP_FILE)
+    if intake.read_private(staged / SECRET_FILE, _STAMP_LIMIT) is None:
+        intake.write_private(staged / SECRET_FILE, secrets.token_hex(64))
+        written.append(SECRET_FILE)
+    return written
+
+
+def stamp_feedback(root: Path, student: str, assignment: str) -> None:
+    """Copy `timestamp.txt` and `submission_secret.txt` from graded/ beside the feedback HTML, which is what
+    nbgrader's Release Feedback reads (the kit's feedback step copies no submitted file into feedback/)."""
+    from . import intake
+
+    graded = root / "graded" / student / assignment
+    feedback = intake.clear_links(root, "feedback", student, assignment)
+    for name in (TIMESTAMP_FILE, SECRET_FILE):
+        data = intake.read_private(graded / name, _STAMP_LIMIT)
+        if data is not None:
+            intake.write_private(feedback / name, data)
+
+
+def collect_examples(root: Path, examples: Path, assignment: str) -> list[str]:
+    """Copy the example submissions of `assignment` (`examples/<student>/<assignment>/`) into the course's
+    submitted/, each with timestamp.txt and submission_secret.txt, as `nbgrader collect` leaves them: the
+    formgrader then counts and shows them. Returns the student ids; a submission already there is replaced."""
+    import shutil
+
+    from . import intake
+
+    students = []
+    for folder in sorted(p for p in examples.glob(f"*/{assignment}") if p.is_dir() and not p.is_symlink()):
+        student = folder.parent.name
+        dest = intake.clear_links(root, "submitted", student) / assignment
+        if dest.is_symlink() or dest.is_file():
+            dest.unlink()
+        elif dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(folder, dest, symlinks=True)
+        stamp_submission(dest, folder)
+        students.append(student)
+    return students
