@@ -6,11 +6,15 @@ from autograde.nbsteps import FEEDBACK_PREPROCESSORS, GRADING_PREPROCESSORS, SAN
 c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
 
 # What students use (course id, exchange, an honest Validate that names each unfinished exercise or question):
-# the instructor's Validate and exchange commands use the same settings. Settings below win.
-_student_config = Path(__file__).resolve().parent / "student" / "nbgrader_config.py"  # noqa: F821 (__file__ from traitlets)
-if not _student_config.is_file():
-    raise FileNotFoundError(f"{_student_config} is missing; restore it from the kit (git checkout student/nbgrader_config.py)")
-load_subconfig(str(_student_config))  # noqa: F821 (provided by traitlets when this file is loaded)
+# the instructor's Validate and exchange commands use the same settings; settings below win. Looked up beside
+# this file, then in the kit's checkout (a scratch course holding only a copy of this file still finds it).
+import autograde  # noqa: E402
+
+for _student_config in (Path(__file__).resolve().parent / "student" / "nbgrader_config.py",  # noqa: F821 (traitlets)
+                        Path(autograde.__file__).resolve().parent.parent / "student" / "nbgrader_config.py"):
+    if _student_config.is_file():
+        load_subconfig(str(_student_config))  # noqa: F821 (provided by traitlets when this file is loaded)
+        break
 
 c.CourseDirectory.course_id = "fastai-core"
 c.CourseDirectory.source_directory = "source"
