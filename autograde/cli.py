@@ -47,20 +47,30 @@ def _keys(args, root):
     return 0
 
 
+def settings_from_args(root, args):
+    """GradingSettings from the course's nbgrader_config.py, then the command line's grading options."""
+    from .settings import GradingSettings
+
+    return GradingSettings.from_config(
+        course.load_config(root), jobs=args.jobs, scheduler=args.scheduler, db_url=args.db,
+        check_timeout=args.check_timeout, cell_timeout=args.cell_timeout, sandbox=args.sandbox,
+        quiz_code_timeout=args.quiz_code_timeout)
+
+
 def _grade_and_show(root, assignment, submissions, args):
     from rich.console import Console
 
     from . import report
-    from .grade import grade
+    from .grading import batch
+    from .grading.progress import Bar
 
-    console = Console()
-    results = grade(root, assignment, submissions, check_timeout=args.check_timeout, cell_timeout=args.cell_timeout,
-                    progress=lambda s: console.print(f"grading {s} / {assignment} ..."), sandbox_mode=args.sandbox,
-                    regrade=args.regrade)
-    report.print_table(assignment, results, console)
+    console = Console(stderr=True)
+    with Bar(assignment, console) as bar:
+        results = batch.grade(root, assignment, submissions, settings_from_args(root, args), bar, regrade=args.regrade)
+    report.print_table(assignment, results, Console())
     if args.json:
         report.write_json(results, Path(args.json))
-        console.print(f"wrote {args.json}")
+        Console().print(f"wrote {args.json}")
     return results
 
 
@@ -84,9 +94,19 @@ def _demo(args, root):
 
 def _add_grading_options(parser):
     parser.add_argument("--json", help="also write the grades as JSON to this file")
-    parser.add_argument("--check-timeout", type=float, default=None, help="seconds each hidden check may run (default 20)")
-    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds each notebook cell may run (default 600)")
-    parser.add_argument("--sandbox", choices=("require", "off"), default="require",
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="submissions graded at once (default: one per CPU core; 1 grades in this process)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="grade on the workers of this running Dask scheduler (e.g. tcp://host:8786) instead of "
+                             "a local cluster; the workers must see the course folder at the same path")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook database URL (default: the course's gradebook.db), e.g. postgresql://USER@HOST/DB")
+    parser.add_argument("--check-timeout", type=float, default=None, help="CPU seconds each hidden check may run (default 20)")
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help="seconds each notebook cell may run (default: c.Execute.timeout, 600)")
+    parser.add_argument("--quiz-code-timeout", type=float, default=None,
+                        help="seconds each questionnaire code answer may run (default 60)")
+    parser.add_argument("--sandbox", choices=("require", "off"), default=None,
                         help="run student code isolated (default; refuses to grade when isolation is unavailable) or 'off'")
     parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded with the same key")
 
@@ -134,10 +154,12 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "quiz":  # needs no course folder
         return args.func(args)
+    from traitlets import TraitError
+
     try:
         root = course.find_root()
         return args.func(args, root)
-    except (course.CourseError, ValueError, KeyError) as exc:
+    except (course.CourseError, ValueError, KeyError, TraitError) as exc:
         print(f"autograde: error: {exc}", file=sys.stderr)
         return 1
 

@@ -12,6 +12,7 @@ CONFIG_FILE = "nbgrader_config.py"
 GRADEBOOK = "gradebook.db"
 STATE_DIR = ".grading"      # the grader's own state in the course folder: its lock and staging copies
 LOCK_FILE = "lock"
+SQLITE_BUSY_SECONDS = 300   # parallel workers share an SQLite gradebook: a writer waits this long for another
 
 
 class CourseError(RuntimeError):
@@ -38,13 +39,49 @@ def load_config(root: Path, **overrides):
     _expose_environment_tools()
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{root / GRADEBOOK}"
+    if not config.CourseDirectory.get("db_url"):  # nbgrader_config.py may name another database
+        config.CourseDirectory.db_url = default_db_url(root)
     extra = Config()
     for dotted, value in overrides.items():
         section, name = dotted.split(".")
         extra[section][name] = value
     config.merge(extra)
     return config
+
+
+def default_db_url(root: Path) -> str:
+    """The course's own SQLite gradebook, with a busy timeout so that parallel writers wait rather than fail."""
+    return f"sqlite:///{Path(root) / GRADEBOOK}?timeout={SQLITE_BUSY_SECONDS}"
+
+
+def is_course_gradebook(root: Path, db_url: str | None) -> bool:
+    """Does `db_url` name the course's own gradebook.db (the file check_gradebook inspects)?"""
+    return not db_url or db_url.split("?", 1)[0] == f"sqlite:///{Path(root) / GRADEBOOK}"
+
+
+def check_database(db_url: str) -> None:
+    """Raise a CourseError naming the URL and the fix when a gradebook server cannot be reached."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True)
+        engine = create_engine(db_url)
+    except (ArgumentError, ValueError) as exc:
+        raise CourseError(f"--db {db_url!r} is not a database URL ({exc}); e.g. postgresql://USER@HOST/DBNAME") from None
+    except ImportError as exc:
+        raise CourseError(f"the driver for {db_url.split(':', 1)[0]} is not installed ({exc}); for PostgreSQL run "
+                          "`pip install -e '.[postgres]'` (scripts/setup.sh does)") from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+        raise CourseError(f"the gradebook database {shown} cannot be reached ({reason}); start the server, create the "
+                          "database (e.g. `createdb DBNAME`) and check the user and password in --db") from None
+    finally:
+        engine.dispose()
 
 
 def _expose_environment_tools() -> None:

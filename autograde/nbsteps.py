@@ -5,7 +5,7 @@ from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_markdown_cell, new_output
-from traitlets import Unicode
+from traitlets import Float, Unicode
 from nbgrader import utils
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
@@ -82,9 +82,13 @@ class SaveTypedGrades(SaveAutoGrades):
     """Store each grade cell's typed verdict in the gradebook and in the graded cell's metadata."""
 
     keys_dir = Unicode("keys", help="folder of the instructors' keys (see autograde.keys)").tag(config=True)
+    quiz_code_timeout = Float(0.0, help="seconds per questionnaire code answer (0: the runner's default; "
+                                        "autograde grade sets GradingSettings.quiz_code_timeout)").tag(config=True)
+    quiz_sandbox = Unicode("", help="'require' or 'off' for questionnaire code answers ('': the runner's "
+                                    "default; autograde grade sets GradingSettings.sandbox)").tag(config=True)
 
     def preprocess(self, nb, resources):
-        self._companions = quizgrade.companions(nb)
+        self._companions = quizgrade.companions(nb, self.quiz_code_timeout or None, self.quiz_sandbox or None)
         self._key = keys.load(Path(self.keys_dir), resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"])
         return super().preprocess(nb, resources)
 

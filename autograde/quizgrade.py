@@ -37,10 +37,13 @@ class _Batch:
     def __init__(self):
         self.cells: list = []
         self.reports: dict | None = None
+        self.timeout: float | None = None
+        self.sandbox_mode: str | None = None
 
-    def reset(self, nb, found: dict) -> None:
+    def reset(self, nb, found: dict, timeout: float | None = None, sandbox_mode: str | None = None) -> None:
         self.cells = []
         self.reports = None
+        self.timeout, self.sandbox_mode = timeout, sandbox_mode
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
             if parse_grade_id(gid) is not None and not gid.endswith(CODE_SUFFIX):
@@ -55,7 +58,7 @@ class _Batch:
             self.reports = {}
             if items:
                 try:
-                    self.reports = runner.prerun_reports(items)
+                    self.reports = runner.prerun_reports(items, timeout=self.timeout, sandbox_mode=self.sandbox_mode)
                 except Exception as exc:  # noqa: BLE001 - e.g. the sandbox is unavailable: code answers fail, loudly
                     why = f"{type(exc).__name__}: {str(exc)[:200]}"
                     print(f"WARNING: questionnaire code answers were not run ({why})", file=sys.stderr)
@@ -89,15 +92,15 @@ def _code_item(cell, code_cell):
     return (code, qu.probe) if code.strip() else None
 
 
-def companions(nb) -> dict:
+def companions(nb, timeout: float | None = None, sandbox_mode: str | None = None) -> dict:
     """grade_id of an answer cell -> its companion code cell (grade_id + '_code'); also registers the
-    notebook so that its code answers run in one sandbox batch."""
+    notebook so that its code answers run in one sandbox batch, `timeout` seconds each, in `sandbox_mode`."""
     found = {}
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if gid.endswith(CODE_SUFFIX):
             found[gid[: -len(CODE_SUFFIX)]] = cell
-    _batch.reset(nb, found)
+    _batch.reset(nb, found, timeout, sandbox_mode)
     return found
 
 

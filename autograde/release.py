@@ -32,18 +32,20 @@ def _nbgrader_failure(result: dict) -> str:
     return "\n".join(lines[-5:]) or text.strip()[-800:]
 
 
-def release(root: Path, names: list[str] | None = None) -> list[str]:
-    """Build release/ and solutions/ for the named assignments (default: all); returns their names."""
+def release(root: Path, names: list[str] | None = None, db_url: str | None = None) -> list[str]:
+    """Build release/ and solutions/ for the named assignments (default: all), recorded in the gradebook at
+    `db_url` (default: the course's); returns their names."""
     names = names or course.assignments(root)
     for name in names:
         course.check_assignment(root, name)
     with course.grading_lock(root):
-        course.check_gradebook(root)
-        return _release(root, names)
+        if course.is_course_gradebook(root, db_url):
+            course.check_gradebook(root)
+        return _release(root, names, db_url)
 
 
-def _release(root: Path, names: list[str]) -> list[str]:
-    api = course.nbgrader_api(root)
+def _release(root: Path, names: list[str], db_url: str | None = None) -> list[str]:
+    api = course.nbgrader_api(root, **({"CourseDirectory.db_url": db_url} if db_url else {}))
     for name in names:
         course.check_assignment(root, name)
         sources = sorted((root / "source" / name).glob("*.ipynb"))

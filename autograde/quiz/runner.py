@@ -63,6 +63,8 @@ def code_source(code: str) -> str:
 
 
 def default_timeout() -> float:
+    """Seconds per code answer when the caller passes none: AUTOGRADE_QUIZ_CODE_TIMEOUT, for standalone use
+    (`autograde grade` passes GradingSettings.quiz_code_timeout explicitly)."""
     try:
         value = float(os.environ.get(CODE_TIMEOUT_ENV, DEFAULT_TIMEOUT))
     except ValueError:
@@ -251,9 +253,9 @@ def prerun(reports: dict):
         _PRERUN.update(saved)
 
 
-def prerun_reports(items: list) -> dict:
-    """{key: report} for (code, probe) items, all run in one sandbox (for prerun())."""
-    reports = run_many(items)
+def prerun_reports(items: list, timeout: float | None = None, sandbox_mode: str | None = None) -> dict:
+    """{key: report} for (code, probe) items, all run in one sandbox (for prerun()), with these limit and mode."""
+    reports = run_many(items, timeout=timeout, sandbox_mode=sandbox_mode)
     return {_key(code, probe): rep for (code, probe), rep in zip(_pairs(items), reports)}
 
 
@@ -276,15 +278,17 @@ def run_code(code: str, probe: dict, timeout: float | None = None) -> dict:
     return run_many([(code, probe)], timeout=timeout)[0]
 
 
-def _sandbox_mode() -> str:
-    mode = os.environ.get(SANDBOX_ENV, "require").strip().lower()
+def _sandbox_mode(given: str | None = None) -> str:
+    """'require' or 'off': `given` (grading passes GradingSettings.sandbox), else AUTOGRADE_SANDBOX (standalone use)."""
+    mode = (given if given is not None else os.environ.get(SANDBOX_ENV, "require")).strip().lower()
     return mode if mode in ("require", "off") else "require"
 
 
-def run_many(items: list, timeout: float | None = None) -> list[dict]:
+def run_many(items: list, timeout: float | None = None, sandbox_mode: str | None = None) -> list[dict]:
     """Run every (code, probe) item (or {'code', 'probe'} dict) in ONE sandbox, a fresh process each;
     one report per item, in order. Raises sandbox.SandboxUnavailable when bubblewrap cannot be used and
-    AUTOGRADE_SANDBOX is not 'off' (then the code runs WITHOUT isolation, with a loud warning)."""
+    the sandbox mode (`sandbox_mode`, else AUTOGRADE_SANDBOX) is not 'off' (then the code runs WITHOUT isolation,
+    with a loud warning)."""
     pairs = _pairs(items)
     per = float(timeout) if timeout else default_timeout()
     reports: list[dict | None] = [None] * len(pairs)
@@ -302,7 +306,7 @@ def run_many(items: list, timeout: float | None = None) -> list[dict]:
             continue
         todo.append((i, src, probe, fx))
     if todo:
-        results = _run_batch([(src, probe) for _, src, probe, _ in todo], per)
+        results = _run_batch([(src, probe) for _, src, probe, _ in todo], per, sandbox_mode)
         for (i, _, _, fx), res in zip(todo, results):
             res.update(fx)
             reports[i] = res
@@ -330,9 +334,9 @@ def _seed_font_cache(work: Path) -> None:
         pass
 
 
-def _run_batch(items: list[tuple[str, dict]], per: float) -> list[dict]:
+def _run_batch(items: list[tuple[str, dict]], per: float, sandbox_mode: str | None = None) -> list[dict]:
     ok, why = sandbox.available()
-    require = _sandbox_mode() == "require"
+    require = _sandbox_mode(sandbox_mode) == "require"
     if not ok:
         if require:
             raise sandbox.SandboxUnavailable(why)

@@ -1,0 +1,87 @@
+"""Result collection: one student's result, read once from one place per fact.
+
+Scores (manual ones included) come from the gradebook; the typed verdict's status and message from the graded
+notebook's cell metadata (written there once, by nbsteps.SaveTypedGrades); why a run ended early from the
+graded notebook's run record."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .. import notebooks
+from ..isolation import RUN_KEY
+from ..nbsteps import META_KEY
+
+
+def reason(result: dict) -> str:
+    """The most telling line of a failed nbgrader run: its last exception that is not nbgrader's summary."""
+    text = "\n".join(filter(None, [result.get("log"), result.get("error")]))
+    found = re.findall(r"^\s*(?:\[ERROR\]\s*)?((?:\w+\.)*\w+(?:Error|Exception|Interrupt): .+)$", text, flags=re.M)
+    telling = [line for line in found if "NbGraderException" not in line]
+    return (telling or found or [text.strip()[-300:] or "nbgrader failed without a message"])[-1][:400]
+
+
+def graded_notes(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
+    """(grade_id -> typed verdict, reasons why a run ended early) from the graded notebooks."""
+    found, reasons = {}, []
+    for path in sorted((root / "graded" / student / assignment).glob("*.ipynb")):
+        try:
+            nb = notebooks.read(path)
+        except notebooks.NotebookError:
+            continue
+        run = nb.metadata.get(RUN_KEY, {})
+        if isinstance(run, dict) and run.get("status") not in (None, "complete"):
+            reasons.append(f"{path.name}: {run.get('reason') or run.get('status')}")
+        for cell in nb.cells:
+            if META_KEY in cell.metadata and notebooks.grade_id(cell):
+                found[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
+    return found, reasons
+
+
+def grade_cells(gb, assignment: str) -> dict:
+    """grade_id -> max points for every grade cell of the released assignment."""
+    cells = {}
+    for nb in gb.find_assignment(assignment).notebooks:
+        for cell in nb.grade_cells:
+            cells[cell.name] = float(cell.max_score)
+    return cells
+
+
+def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: dict) -> dict:
+    """One student's totals and per-cell results from the gradebook (manual scores win)."""
+    from nbgrader.api import Gradebook
+
+    messages, reasons = graded_notes(root, assignment, student)
+    cells = {}
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(assignment, student)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                typed = messages.get(grade.name, {})
+                manual = grade.manual_score is not None
+                cells[grade.name] = {
+                    "score": float(grade.score or 0.0),
+                    "max": float(grade.max_score),
+                    "status": "manual" if manual else typed.get("status", "passed" if grade.score == grade.max_score else "failed"),
+                    "message": typed.get("message", ""),
+                }
+    for gid, mx in gb_cells.items():
+        cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
+    total = round(sum(c["score"] for c in cells.values()), 4)
+    result = {"total": total, "max": round(sum(c["max"] for c in cells.values()), 4), "status": "graded", "cells": cells}
+    if reasons:  # graded what ran; say why the rest did not
+        result.update(status="incomplete", reason="; ".join(reasons))
+    return result
+
+
+def failed(gb_cells: dict, why: str) -> dict:
+    """The result of a submission that could not be graded: every cell 0 points, status 'error', with the reason."""
+    cells = {gid: {"score": 0.0, "max": mx, "status": "error", "message": why} for gid, mx in gb_cells.items()}
+    return {"total": 0.0, "max": round(sum(gb_cells.values()), 4), "status": "error", "reason": why, "cells": cells}
+
+
+def noted(result: dict, note: str) -> dict:
+    """The result with what the grader did on the way (renamed notebook, files left out), when anything."""
+    if note:
+        result["note"] = note
+    return result
