@@ -8,6 +8,11 @@ stamp=.venv/.kit-installed
 if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing bubblewrap (grading sandbox)"; apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null
 fi
+# A PostgreSQL gradebook (--db) is tested against a throwaway server (initdb + pg_ctl): Debian's package.
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing postgresql (gradebook server for the tests)"; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($python --version)"
   "$python" -m venv .venv
@@ -15,7 +20,7 @@ fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the kit and its pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
-  .venv/bin/python -m pip install -q -e ".[test,lab]" 2> >(grep -v "^WARNING: Location" >&2)
-  .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
+  .venv/bin/python -m pip install -q -e ".[test,lab,postgres]" 2> >(grep -v "^WARNING: Location" >&2)
+  .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval, distributed, psycopg2" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
   touch "$stamp"
 fi
