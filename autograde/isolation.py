@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
-from . import sandbox
+from . import sandbox, warm
 from .checks import CHECK_TIMEOUT_ENV, DEFAULT_CHECK_TIMEOUT, GRADING_ENV
 from .data import CACHE_ENV, OFFLINE_ENV, _standin_root
 from .intake import Refused, check_in_place, id_problem, read_private, write_private
@@ -77,6 +77,11 @@ class SandboxedExecute(NbGraderPreprocessor):
     processes = Integer(256).tag(config=True)
     output_mb = Integer(256).tag(config=True)
     wall_seconds = Float(3600.0).tag(config=True)
+    warm_kernels = Bool(True, help="start each submission's kernel as a fork of a sandboxed server that already imported "
+                                   "torch and fastai (autograde.warm; fresh state per submission); False: a fresh "
+                                   "sandbox and Python per submission (slower). Used only when the sandbox is on"
+                        ).tag(config=True)
+    kernel_threads = Integer(0, help="torch threads in each warm kernel (0: torch's default)").tag(config=True)
 
     def _check_submission(self, resources) -> None:
         """Under nbgrader's own autograde (formgrader), which copies `submitted/` itself: refuse what
@@ -102,14 +107,39 @@ class SandboxedExecute(NbGraderPreprocessor):
             write_private(source, nbformat.writes(nb))
             limits = sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, processes=self.processes,
                                     output_mb=self.output_mb, wall_seconds=self.wall_seconds)
-            argv = [sys.executable, "-m", "autograde.sandbox_exec", source.name, target.name, "--cell-timeout", str(self.timeout)]
-            outcome = sandbox.run(argv, workdir, readable=readable_paths(), hidden=hidden_paths(),
-                                  env=kernel_env(self.check_timeout or None), limits=limits, require=self.sandbox == "require")
+            outcome = self._run_warm(graded, source, target, nb, limits) if self._use_warm() else None
+            if outcome is None:
+                argv = [sys.executable, "-m", "autograde.sandbox_exec", source.name, target.name, "--cell-timeout", str(self.timeout)]
+                outcome = sandbox.run(argv, workdir, readable=readable_paths(), hidden=hidden_paths(),
+                                      env=kernel_env(self.check_timeout or None), limits=limits, require=self.sandbox == "require")
             executed, record = self._read_back(nb, target, outcome)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         executed.metadata[RUN_KEY] = record
         return executed, resources
+
+    def _use_warm(self) -> bool:
+        """Warm kernels only inside the sandbox (the fork server's clean-up relies on its pid namespace)."""
+        return self.warm_kernels and self.sandbox == "require" and sandbox.available()[0] and hasattr(os, "fork")
+
+    def _run_warm(self, graded: Path, source: Path, target: Path, nb, limits):
+        """Run through this process's warm server; None (cold fallback) when it cannot start. Writes `target`."""
+        env = kernel_env(self.check_timeout or None)
+        key = warm.key_for(readable_paths(), hidden_paths(), {k: v for k, v in env.items() if k != CHECK_TIMEOUT_ENV},
+                           limits, True)
+        try:
+            server = warm.acquire(key)
+        except warm.WarmUnavailable as exc:
+            self.log.warning("warm kernels unavailable, grading cold (a fresh Python per submission): %s", exc)
+            return None
+        try:
+            data, outcome = server.run(graded, source.name, nbformat.writes(nb).encode(), target.name,
+                                       cell_timeout=self.timeout, limits=limits, env=env, threads=self.kernel_threads)
+        finally:
+            warm.release(server)
+        if data is not None:
+            write_private(target, data)
+        return outcome
 
     def _read_back(self, nb, target: Path, outcome):
         """The executed notebook (untrusted data) and the run record; the input notebook if nothing came back."""

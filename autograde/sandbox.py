@@ -36,7 +36,10 @@ What is NOT isolated
   /proc/cpuinfo, /sys) are visible; /sys and /etc are readable (world-readable files only).
 * Disk use: RLIMIT_FSIZE bounds each file, not the number of files written into ``workdir``
   (private /tmp is memory and counts against the memory limit when the memory cgroup is used).
-* CPU share: no cpu cgroup; RLIMIT_CPU is per process. GPUs: /dev is minimal, so no /dev/nvidia*.
+* CPU share: no cpu cgroup; RLIMIT_CPU is per process.
+* GPUs: /dev is minimal, except that NVIDIA device nodes present on the host (/dev/nvidia*,
+  /dev/nvidia-caps/*) are bound in (``devices``), so the same notebooks run on the GPU; a GPU's
+  memory is not bounded by the memory limit.
 * cgroup v2-only hosts: no cgroups are used (rlimits only: RLIMIT_AS for memory, no process bound).
 * If the grading process itself is killed with SIGKILL, a running sandbox finishes on its own
   (its limits still hold).
@@ -57,7 +60,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Limits", "Outcome", "SandboxUnavailable", "available", "run", "SANDBOX_UID"]
+__all__ = ["Limits", "Outcome", "SandboxUnavailable", "Started", "available", "gpu_devices", "run", "start", "SANDBOX_UID"]
 
 SANDBOX_UID = 65534          # 'nobody': the code's uid when the grader runs as root
 HOME = "/tmp/home"           # HOME inside the sandbox (private, empty, writable)
@@ -181,12 +184,28 @@ def _mount_plan(workdir: Path, readable, hidden, writable: bool = True) -> list[
     return [(kind, p) for _, _, kind, p in ops]
 
 
-def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int, writable: bool = True) -> list[str]:
+def gpu_devices(dev: Path = Path("/dev")) -> list[Path]:
+    """The host's NVIDIA device nodes (character devices /dev/nvidia*, /dev/nvidia-caps/*); none on a CPU machine."""
+    import stat as _stat
+    found = []
+    for p in sorted(dev.glob("nvidia*")) + sorted(dev.glob("nvidia-caps/*")):
+        try:
+            if _stat.S_ISCHR(p.stat().st_mode):
+                found.append(p)
+        except OSError:
+            pass
+    return found
+
+
+def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int, writable: bool = True,
+                devices=()) -> list[str]:
     root = os.geteuid() == 0
     cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
            "--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp",
            "--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/dev/shm",
            "--perms", "0777", "--dir", HOME]
+    for d in devices:   # GPU device nodes only: the rest of /dev stays minimal
+        cmd += ["--dev-bind", str(d), str(d)]
     done: list[tuple[str, Path]] = [("tmpfs", Path("/tmp")), ("tmpfs", Path("/dev/shm"))]
     made: set[Path] = set()
     for kind, p in _mount_plan(workdir, readable, hidden, writable):
@@ -239,11 +258,11 @@ def _own_cgroup(controller: str) -> str:
 class _Cgroups:
     """Per-run pids and memory cgroups (v1), created under our own; removed by close()."""
 
-    def __init__(self, limits: Limits, extra_pids: int):
+    def __init__(self, limits: Limits, extra_pids: int, extra_memory_mb: int = 0):
         self.dirs: dict[str, Path] = {}
         name = f"autograde-sandbox-{os.getpid()}-{time.monotonic_ns()}"
         self._make("pids", name, {"pids.max": str(limits.processes + extra_pids)})
-        mem = str(limits.memory_mb << 20)
+        mem = str((limits.memory_mb + extra_memory_mb) << 20)
         if self._make("memory", name, {"memory.limit_in_bytes": mem}):
             d = self.dirs["memory"]
             if (d / "memory.memsw.limit_in_bytes").exists():
@@ -396,13 +415,54 @@ def _signame(n: int) -> str:
         return f"signal {n}"
 
 
-def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),
-        env: dict | None = None, limits: Limits = Limits(), require: bool = True,
-        workdir_writable: bool = True) -> Outcome:
-    """Run argv in workdir inside the sandbox with the limits; see the module docstring.
+class Started:
+    """A sandboxed process started by start(): `proc` (a Popen), its cgroups; close() ends it and cleans up."""
 
-    With workdir_writable=False the work folder is bound read-only: the code can write only the
-    sandbox's private /tmp, a tmpfs whose pages count against the memory limit (so disk use is bounded)."""
+    def __init__(self, proc, cg, owner, workdir: Path, sandboxed: bool, details: dict):
+        self.proc, self.cg, self.owner, self.workdir = proc, cg, owner, workdir
+        self.sandboxed, self.details = sandboxed, details
+
+    def oom_kills(self) -> int:
+        """Out-of-memory kills so far in this sandbox's memory cgroup (0 without one)."""
+        d = self.cg.dirs.get("memory")
+        try:
+            for line in (d / "memory.oom_control").read_text().splitlines():
+                k, _, v = line.partition(" ")
+                if k == "oom_kill":
+                    return int(v)
+            return int((d / "memory.failcnt").read_text())
+        except (OSError, ValueError, TypeError):
+            return 0
+
+    def pids_hits(self) -> int:
+        """Times the pids cgroup refused a fork so far (0 without one)."""
+        d = self.cg.dirs.get("pids")
+        try:
+            for line in (d / "pids.events").read_text().splitlines():
+                k, _, v = line.partition(" ")
+                if k == "max":
+                    return int(v)
+        except (OSError, ValueError, TypeError):
+            pass
+        return 0
+
+    def close(self) -> None:
+        """Kill everything in the sandbox, remove its cgroups, hand the work folder back to its owner."""
+        if self.proc is not None:
+            _kill_tree(self.proc, self.cg)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.cg.close()
+        if self.owner is not None:
+            _chown_tree(self.workdir, SANDBOX_UID, *self.owner)
+            self.owner = None
+
+
+def _launch(argv, workdir: Path, readable, hidden, env, limits: Limits, require: bool, workdir_writable: bool,
+            devices, pipes: dict, extra_memory_mb: int = 0) -> Started:
+    """Start argv in the sandbox (cgroups joined, rlimits set, work folder handed to the sandbox uid)."""
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
         raise FileNotFoundError(f"workdir {workdir} is not a folder")
@@ -411,21 +471,22 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
         raise SandboxUnavailable(why)
     sandboxed = ok
     as_root = os.geteuid() == 0
+    if devices is None:
+        devices = gpu_devices()
 
-    cg = _Cgroups(limits, _BWRAP_OVERHEAD_PIDS if sandboxed else 0)
-    details: dict = {"cgroups": sorted(cg.dirs), "sandbox": why}
+    cg = _Cgroups(limits, _BWRAP_OVERHEAD_PIDS if sandboxed else 0, extra_memory_mb)
+    details: dict = {"cgroups": sorted(cg.dirs), "sandbox": why, "devices": [str(d) for d in devices]}
     owner = None
-    proc = None
     try:
         # rlimits: the memory one only without a memory cgroup (torch reserves large address space)
         rl = {"cpu": f"{limits.cpu_seconds}:{limits.cpu_seconds + 5}",
               "fsize": str(limits.output_mb << 20), "core": "0"}
         if "memory" not in cg.dirs:
-            rl["as"] = str(limits.memory_mb << 20)
+            rl["as"] = str((limits.memory_mb + extra_memory_mb) << 20)
         details["rlimits"] = sorted(rl)
         if sandboxed:
             tmp_mb = max(64, limits.memory_mb)
-            inner = _bwrap_argv(argv, workdir, readable, hidden, tmp_mb, workdir_writable)
+            inner = _bwrap_argv(argv, workdir, readable, hidden, tmp_mb, workdir_writable, devices)
             if as_root:
                 st = workdir.stat()
                 owner = (st.st_uid, st.st_gid)
@@ -441,12 +502,41 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
                        for d in cg.dirs.values())
         full = ["/bin/sh", "-c", join + 'exec "$@"', "sandbox"] + inner
         details["argv"] = full
+        proc = subprocess.Popen(full, cwd=workdir, env=_base_env(env, sandboxed), start_new_session=True,
+                                preexec_fn=preexec, **pipes)
+    except BaseException:
+        cg.close()
+        if owner is not None:
+            _chown_tree(workdir, SANDBOX_UID, *owner)
+        raise
+    return Started(proc, cg, owner, workdir, sandboxed, details)
 
-        t0 = time.monotonic()
-        proc = subprocess.Popen(full, cwd=workdir, env=_base_env(env, sandboxed),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True,
-                                preexec_fn=preexec)
+
+def start(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),
+          env: dict | None = None, limits: Limits = Limits(), require: bool = True, devices=None,
+          extra_memory_mb: int = 0) -> Started:
+    """Start a long-lived sandboxed process with pipes on stdin/stdout (stderr goes to the caller's); see run().
+
+    The memory cgroup allows limits.memory_mb + extra_memory_mb (a server's own share); the caller
+    must close() the result."""
+    return _launch(argv, workdir, readable, hidden, env, limits, require, True, devices,
+                   {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL},
+                   extra_memory_mb)
+
+
+def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),
+        env: dict | None = None, limits: Limits = Limits(), require: bool = True,
+        workdir_writable: bool = True, devices=None) -> Outcome:
+    """Run argv in workdir inside the sandbox with the limits; see the module docstring.
+
+    With workdir_writable=False the work folder is bound read-only: the code can write only the
+    sandbox's private /tmp, a tmpfs whose pages count against the memory limit (so disk use is bounded).
+    `devices`: device nodes to bind in (None: the host's NVIDIA GPUs, see gpu_devices())."""
+    t0 = time.monotonic()
+    started = _launch(argv, workdir, readable, hidden, env, limits, require, workdir_writable, devices,
+                      {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE})
+    proc, cg, details, sandboxed = started.proc, started.cg, started.details, started.sandboxed
+    try:
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         timed_out = False
         try:
@@ -467,11 +557,10 @@ def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: li
         reason = _reason(rc, timed_out, stderr, limits, cg)
         return Outcome(rc, stdout, stderr, timed_out, reason, sandboxed, details)
     finally:
-        if proc is not None and proc.returncode is None:   # interrupted: take the tree down
+        if proc.returncode is None:   # interrupted: take the tree down
             _kill_tree(proc, cg)
-        cg.close()
-        if owner is not None:
-            _chown_tree(workdir, SANDBOX_UID, *owner)
+        started.proc = None
+        started.close()
 
 
 def _kill_tree(proc: subprocess.Popen, cg: _Cgroups) -> None:

@@ -87,15 +87,17 @@ def _responsive(client, index: int) -> bool:
     return not client.timed_out
 
 
-def execute(nb, cell_timeout: int, path: str, save=None) -> dict:
+def execute(nb, cell_timeout: int, path: str, save=None, kernel_manager_class=None) -> dict:
     """Execute in place, cell by cell; returns the run record (a hung or dead kernel ends the run early).
 
     `save(record)` is called after each grade cell (and every SAVE_EVERY s), so a run killed from outside
-    (the sandbox's wall time) keeps what it graded."""
+    (the sandbox's wall time) keeps what it graded. `kernel_manager_class`: how the kernel starts
+    (default: a fresh python3 process; autograde.warm forks a pre-imported one)."""
     timeout_error = {"ename": "CellTimeoutError", "evalue": f"the cell ran past its {cell_timeout} s limit",
                      "traceback": [f"CellTimeoutError: the cell ran past its {cell_timeout} s limit and was stopped"]}
     client = _Watched(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                      error_on_timeout=timeout_error, resources={"metadata": {"path": path}})
+                      error_on_timeout=timeout_error, resources={"metadata": {"path": path}},
+                      **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}))
     saved_at = time.monotonic()
     try:
         with client.setup_kernel():
@@ -130,6 +132,13 @@ def _writer(nb, target: str):
     return save
 
 
+def run_file(source: str, target: str, cell_timeout: int, kernel_manager_class=None) -> None:
+    """Execute the notebook at `source`, writing `target` as it goes and at the end."""
+    nb = nbformat.read(source, as_version=4)
+    save = _writer(nb, target)
+    save(execute(nb, cell_timeout, ".", save, kernel_manager_class))
+
+
 def main(argv=None) -> int:
     """Read IN, execute, write OUT (after each cell, and at the end even after a kernel death)."""
     parser = argparse.ArgumentParser()
@@ -137,9 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("target")
     parser.add_argument("--cell-timeout", type=int, default=600)
     args = parser.parse_args(argv)
-    nb = nbformat.read(args.source, as_version=4)
-    save = _writer(nb, args.target)
-    save(execute(nb, args.cell_timeout, ".", save))
+    run_file(args.source, args.target, args.cell_timeout)
     return 0
 
 
