@@ -40,9 +40,9 @@ class GradingSettings(Configurable):
     @classmethod
     def from_config(cls, config, **given) -> "GradingSettings":
         """Settings from a loaded nbgrader config, then the values `given` (the command line; None = not given)."""
-        from traitlets.config import Config
+        import copy
 
-        config = Config(config)
+        config = copy.deepcopy(config)
         section = config.GradingSettings
         if "cell_timeout" not in section and "timeout" in config.Execute:
             section.cell_timeout = int(config.Execute.timeout)

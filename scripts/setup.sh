@@ -21,6 +21,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the kit and its pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
   .venv/bin/python -m pip install -q -e ".[test,lab,postgres]" 2> >(grep -v "^WARNING: Location" >&2)
-  .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval, distributed, psycopg2" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
+  .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval, distributed, psycopg" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
   touch "$stamp"
 fi
