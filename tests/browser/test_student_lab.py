@@ -122,9 +122,10 @@ def test_assignments_panel_fetches_validates_and_submits(page, lab, student):
     screenshot(page, "student-assignments-released")
     released.get_by_role("button", name="Fetch").click()
     fetched = page.locator("#fetched_assignments_list")
-    fetched.get_by_text(QUIZ).wait_for()
+    expand = fetched.locator("a.assignment-notebooks-link", has_text=QUIZ)
+    expand.wait_for()
     assert (home / QUIZ / f"{QUIZ}.ipynb").is_file()
-    fetched.get_by_text(QUIZ).first.click()  # expands the notebooks of the assignment
+    expand.click()  # shows the assignment's notebooks, each with a Validate button
     validate = fetched.get_by_role("button", name="Validate")
     validate.first.wait_for()
     validate.first.click()
@@ -133,7 +134,7 @@ def test_assignments_panel_fetches_validates_and_submits(page, lab, student):
     assert "[Question 04-01]" in body.inner_text()
     _close_dialog(page)
     fetched.get_by_role("button", name="Submit").click()
-    page.locator("#submitted_assignments_list").get_by_text(QUIZ).wait_for()
+    page.locator("#submitted_assignments_list").get_by_text(QUIZ).first.wait_for()
     screenshot(page, "student-assignments-submitted")
     inbound = list((exchange / COURSE / "inbound").iterdir())
     assert len(inbound) == 1 and inbound[0].name.split("+")[1] == QUIZ, inbound
