@@ -6,7 +6,6 @@ import pytest
 
 from autograde import examples
 from autograde.cli import main
-from autograde.quiz.runner import CODE_TIMEOUT_ENV
 from tests.paths import REPO
 
 
@@ -19,10 +18,10 @@ def grade_examples(tmp_path_factory, assignment: str, *extra: str, students=None
         shutil.copytree(REPO / "examples" / "submitted" / student / assignment, root / "incoming" / student / assignment)
     mp = pytest.MonkeyPatch()
     mp.chdir(root)
-    # A questionnaire code answer that loops forever costs its own limit: 10 s, against ~0.3 s for a correct one.
-    mp.setenv(CODE_TIMEOUT_ENV, "10")
     try:
-        args = ["grade", assignment, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5", *extra]
+        # A questionnaire code answer that loops forever costs its own limit: 10 s, against ~0.3 s for a correct one.
+        args = ["grade", assignment, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5",
+                "--quiz-code-timeout", "10", *extra]
         assert main(args) == 0
     finally:
         mp.undo()
