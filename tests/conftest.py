@@ -33,7 +33,14 @@ SLOW_MODULES = {  # paths under tests/, without .py
     "test_hostile", "test_hostile_replay", "test_hostile_quiz", "test_pipeline", "test_committed_artifacts",
     "test_sandbox", "test_06_multicat_fairness", "quiz/test_code",
 }
-SLOW_FIXTURES = {"graded", "grades", "course", "batch", "fidelity", "figures"}  # fixtures that grade or execute notebooks
+SLOW_FIXTURES = {"graded", "grades", "course", "batch", "fidelity", "figures",  # fixtures that grade or execute notebooks
+                 "book_grades",
+                 "with_model"}  # loads the sentence-embedding model (tens of seconds on a busy machine)
+SLOW_TESTS = {  # single tests ("module::function") that run every code answer of a chapter through the sandbox
+    "test_questionnaires::test_every_model_answer_is_correct_with_full_points",
+    "quiz/test_rubrics_05_06_08::test_model_answers_score_correct",
+    "quiz/test_design::test_adversarial_forms_never_correct[with_model]",  # loads the sentence model by name
+}
 BROWSER_MODULES: set = set()
 BROWSER_FIXTURES = {"browser", "page"}
 
@@ -48,7 +55,8 @@ def pytest_collection_modifyitems(config, items):
         path = Path(str(item.fspath)).resolve()
         module = path.relative_to(TESTS).with_suffix("").as_posix() if path.is_relative_to(TESTS) else path.name
         fixtures = set(getattr(item, "fixturenames", ()))
-        if path.suffix == ".ipynb" or module in SLOW_MODULES or fixtures & SLOW_FIXTURES:
+        names = {f"{module}::{item.name}", f"{module}::{getattr(item, 'originalname', item.name)}"}
+        if path.suffix == ".ipynb" or module in SLOW_MODULES or fixtures & SLOW_FIXTURES or names & SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
         if "shared_data" in fixtures:
             item.add_marker(pytest.mark.shared_data)
