@@ -1,12 +1,14 @@
 """nbgrader preprocessors of the kit: typed grades when grading, hidden tests hidden in feedback."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_markdown_cell, new_output
 from traitlets import Float, Unicode
 from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
     LimitOutput, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
@@ -18,6 +20,8 @@ from .quiz.notebook import CODE_SUFFIX, parse_grade_id
 from .scoring import verdict_from_outputs
 
 META_KEY = "autograde"
+MANUAL_KEY = "autograde_manual"  # feedback only: the instructor's score of a cell
+TITLE_KEY = "autograde_title"  # feedback only: the name the summary gives a grade cell
 SKIP_TAG = "skip-execution"  # nbclient runs no cell with this tag
 
 
@@ -79,7 +83,13 @@ class SkipQuizCode(NbGraderPreprocessor):
 
 
 class SaveTypedGrades(SaveAutoGrades):
-    """Store each grade cell's typed verdict in the gradebook and in the graded cell's metadata."""
+    """Store each grade cell's typed verdict in the gradebook, in the graded cell and in the formgrader's comment.
+
+    The verdict (status, points, check messages; a questionnaire answer's reason, credited ideas and hints)
+    becomes the `auto_comment` of the solution cell it belongs to (the cell itself for a questionnaire answer,
+    the exercise's last solution cell before a hidden test cell) and a visible output of a hidden test cell.
+    A manual score is flagged for review again only when the automatic verdict changed since it was given.
+    """
 
     keys_dir = Unicode("keys", help="folder of the instructors' keys (see autograde.keys)").tag(config=True)
     quiz_code_timeout = Float(0.0, help="seconds per questionnaire code answer (0: the runner's default; "
@@ -90,11 +100,28 @@ class SaveTypedGrades(SaveAutoGrades):
     def preprocess(self, nb, resources):
         self._companions = quizgrade.companions(nb, self.quiz_code_timeout or None, self.quiz_sandbox or None)
         self._key = keys.load(Path(self.keys_dir), resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"])
-        return super().preprocess(nb, resources)
+        self._graded = {}  # grade_id -> (grade row, automatic score before this run, verdict text, review)
+        self._titles = cell_titles(nb)
+        self._untouched = untouched_exercises(nb)
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.gradebook = Gradebook(resources["nbgrader"]["db_url"])
+        with self.gradebook:  # one session: the grades read in the cell pass are written with the comments
+            nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+            self._save_comments(nb)
+        _show_quiz_code_outputs(nb, self._companions)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        if utils.is_grade(cell):
+            self._add_score(cell, resources)
+        return cell, resources
 
     def _add_score(self, cell, resources) -> None:
         gid = cell.metadata["nbgrader"]["grade_id"]
         grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
+        before = grade.auto_score
         review = False
         quiz = quizgrade.verdict(cell, self._companions.get(gid)) if utils.is_solution(cell) else None
         if quiz is not None:
@@ -104,42 +131,219 @@ class SaveTypedGrades(SaveAutoGrades):
             grade.auto_score, _ = utils.determine_grade(cell, self.log)
         else:
             verdict = verdict_from_outputs(cell.outputs, float(cell.metadata["nbgrader"]["points"]), self._key.get(gid))
+        text = None
         if verdict is not None:
             grade.auto_score = verdict.score
             cell.metadata[META_KEY] = verdict.as_dict()
-        # Unsure answers go to the formgrader with the automatic score as a suggestion; a manual score wins.
-        grade.needs_manual_grade = review or grade.manual_score is not None or grade.auto_score is None
+            text = verdict_text(cell, self._titles.get(gid), gid in self._untouched)
+            if not utils.is_solution(cell):  # the formgrader shows the graded notebook: say why beside the result
+                cell.outputs = [*cell.outputs, new_output("stream", name="stdout", text=text + "\n")]
+        self._graded[gid] = (grade, before, text, review)
+
+    def _save_comments(self, nb) -> None:
+        """Write each verdict into its comment row and decide which grades an instructor must look at."""
+        anchors = comment_anchors(nb)
+        texts: dict = {}
+        for gid, anchor in anchors.items():
+            if gid in self._graded and self._graded[gid][2]:
+                texts.setdefault(anchor, []).append(gid)
+        old_comments = {}
+        for cell in nb.cells:
+            if not (utils.is_solution(cell) or utils.is_task(cell)):
+                continue
+            name = cell.metadata["nbgrader"]["grade_id"]
+            comment = self.gradebook.find_comment(name, self.notebook_id, self.assignment_id, self.student_id)
+            old_comments[name] = comment.auto_comment or ""
+            blocks = [self._graded[gid][2] for gid in texts.get(name, [])]
+            if blocks:
+                comment.auto_comment = "\n\n".join(blocks)
+            elif cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell) and not utils.is_task(cell):
+                comment.auto_comment = "No response."
+            else:
+                comment.auto_comment = None
+        for gid, (grade, before, text, review) in self._graded.items():
+            old = old_comments.get(anchors.get(gid), None)
+            changed = before != grade.auto_score or (text is not None and old is not None and text not in old)
+            grade.needs_manual_grade = bool(
+                grade.auto_score is None
+                or (grade.manual_score is None and review)
+                or (grade.manual_score is not None and changed))
         self.gradebook.db.commit()
 
 
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback shows each grade cell's verdict and messages, never hidden test source, tracebacks or rubrics."""
+def _is_heading(text: str) -> bool:
+    return text.lstrip().startswith("#")
+
+
+def cell_titles(nb) -> dict:
+    """grade_id -> a title a reader knows the cell by: 'Question 04-01: In what form ...' or the exercise heading."""
+    titles, heading, question = {}, None, None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and not meta.get("solution") and not meta.get("grade"):
+            found = re.match(r"\s*\*\*(\d+-\d+)\*\*[^\n]*\n+\s*(.+)", cell.source)
+            if found:
+                question = f"Question {found.group(1)}: {_short(found.group(2))}"
+            else:
+                lines = [ln for ln in cell.source.splitlines() if _is_heading(ln)]
+                if lines:
+                    heading, question = _short(lines[-1].lstrip("#").strip()), None
+        gid = meta.get("grade_id")
+        if gid and meta.get("grade"):
+            titles[gid] = question or heading or gid
+    return titles
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def comment_anchors(nb) -> dict:
+    """grade_id of each grade cell -> the solution cell whose comment row carries its verdict (None when none).
+
+    A questionnaire answer is its own anchor; a hidden test cell belongs to the last solution cell before it."""
+    anchors, last = {}, None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if meta.get("solution") or meta.get("task"):
+            last = gid
+        if meta.get("grade"):
+            anchors[gid] = gid if meta.get("solution") else last
+    return anchors
+
+
+def untouched_exercises(nb) -> set:
+    """grade_ids of hidden test cells whose exercise (the solution cells since the previous grade cell) is
+    still the released stub in every cell."""
+    found, group = set(), []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and not meta.get("grade"):
+            group.append(meta.get("checksum") is not None and meta.get("checksum") == utils.compute_checksum(cell))
+        elif meta.get("grade"):
+            if not meta.get("solution") and group and all(group):
+                found.add(meta.get("grade_id"))
+            group = []
+    return found
+
+
+def message_lines(cell) -> list[str]:
+    """The verdict's messages one per line: a hidden test's check messages split, a questionnaire's as written."""
+    verdict = cell.metadata.get(META_KEY) or {}
+    message = (verdict.get("message") or "").strip()
+    if not message:
+        return []
+    if utils.is_solution(cell):
+        return [message]
+    return [part.strip() for part in message.split("; ") if part.strip()]
+
+
+def verdict_text(cell, title: str | None = None, untouched: bool = False, named: bool = True) -> str:
+    """What the kit says about one graded cell: title, status, points, then each message on its own line."""
+    verdict = cell.metadata.get(META_KEY)
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    name = (f"{title} ({gid}) - " if title and title != gid else f"{gid} - ") if named else ""
+    if not verdict:
+        return f"{name}Not graded."
+    points = f"{verdict['score']:g} of {verdict['max']:g} points"
+    if untouched:
+        return f"{name}NOT ANSWERED: {points} (the exercise still holds the released stub)."
+    lines = [f"{name}{verdict['status'].upper()}: {points}"]
+    lines += [f"- {line}" for line in message_lines(cell)]
+    return "\n".join(lines)
+
+
+def _show_quiz_code_outputs(nb, companions: dict) -> None:
+    """Questionnaire code answers in the graded copy carry what their sandboxed run produced (never run here)."""
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if not utils.is_solution(cell) or not utils.is_grade(cell) or parse_grade_id(gid) is None:
+            continue
+        code_cell = companions.get(gid)
+        target = code_cell if code_cell is not None else cell
+        if target.cell_type == "code":
+            shown = quizgrade.code_outputs(cell, code_cell)
+            if shown is not None:
+                target.outputs = shown
+
+
+class GetKitGrades(GetGrades):
+    """nbgrader's scores and comments for feedback, plus who scored each cell: the comment shown is only the
+    instructor's (the kit's own verdict is written by HideHiddenTests), and manual scores are marked."""
 
     def preprocess(self, nb, resources):
+        self._anchors = comment_anchors(nb)
+        return super().preprocess(nb, resources)
+
+    def _get_comment(self, cell, resources) -> None:
+        comment = self.gradebook.find_comment(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                              self.assignment_id, self.student_id)
+        cell.metadata.nbgrader["comment"] = comment.manual_comment
+
+    def _get_score(self, cell, resources) -> None:
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        if grade.manual_score is not None:
+            anchor = self._anchors.get(cell.metadata["nbgrader"]["grade_id"])
+            comment = self.gradebook.find_comment(anchor, self.notebook_id, self.assignment_id, self.student_id) \
+                if anchor else None
+            cell.metadata[MANUAL_KEY] = {"score": float(grade.manual_score), "max": float(grade.max_score),
+                                         "comment": (comment.manual_comment or "") if comment is not None else ""}
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback shows each grade cell's verdict and messages, never hidden test source, tracebacks or rubrics.
+
+    An exercise still holding the released stub shows a short 'not answered' instead of its traceback; a cell
+    an instructor scored says so (the instructor's comment is shown by the template's comment footer)."""
+
+    def preprocess(self, nb, resources):
+        titles, untouched = cell_titles(nb), untouched_exercises(nb)
+        stubs = {i for i, cell in enumerate(nb.cells) if _is_stub(cell)}
         cells = []
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             cells.append(cell)
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid and utils.is_grade(cell):
+                cell.metadata[TITLE_KEY] = titles.get(gid, gid)
             if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-                cell.source = regions.remove(cell.source, "hidden", where=f"grade cell {cell.metadata.nbgrader.get('grade_id')}")
-                cell.outputs = [new_output("stream", name="stdout", text=_feedback_text(cell))]
-            elif utils.is_solution(cell) and META_KEY in cell.metadata:
+                cell.source = regions.remove(cell.source, "hidden", where=f"grade cell {gid}")
+                cell.outputs = [new_output("stream", name="stdout", text=_feedback_text(cell, gid in untouched) + "\n")]
+            elif index in stubs and cell.cell_type == "code":
+                cell.outputs = [new_output("stream", name="stdout", text="Not answered.\n")]
+            if utils.is_solution(cell) and utils.is_grade(cell) and (META_KEY in cell.metadata or MANUAL_KEY in cell.metadata):
+                if MANUAL_KEY in cell.metadata:  # the instructor's comment is in the Grader note, not twice
+                    cell.metadata.nbgrader["comment"] = None
                 cells.append(new_markdown_cell("**Grader:** " + _feedback_text(cell).replace("\n", "  \n")))
         nb.cells = cells
         return nb, resources
 
 
-def _feedback_text(cell) -> str:
-    verdict = cell.metadata.get(META_KEY)
-    if not verdict:
-        return "Not graded.\n"
-    lines = [f"{verdict['status'].upper()}: {verdict['score']:g} of {verdict['max']:g} points"]
-    if verdict.get("message"):
-        lines.append(verdict["message"])
-    return "\n".join(lines) + "\n"
+def _is_stub(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("solution")) and meta.get("checksum") is not None and meta.get("checksum") == utils.compute_checksum(cell)
 
+
+def _feedback_text(cell, untouched: bool = False) -> str:
+    """One grade cell's verdict for the student: a manual score first and alone, else the kit's verdict."""
+    manual = cell.metadata.get(MANUAL_KEY)
+    if manual:
+        text = f"SCORED BY THE INSTRUCTOR: {manual['score']:g} of {manual['max']:g} points"
+        return text + (f"\nInstructor's comment: {manual['comment']}" if manual.get("comment") else "")
+    if not cell.metadata.get(META_KEY):
+        return "Not graded."
+    return verdict_text(cell, untouched=untouched, named=False)
+
+
+# The kit's feedback template (autograde/templates/feedback) is found before nbgrader's own of that name.
+FEEDBACK_TEMPLATE_DIRS = [str(Path(__file__).resolve().parent / "templates"),
+                          str(Path(utils.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates")]
 
 SANITIZE_PREPROCESSORS = [ClearOutput, DropDuplicateIds, DeduplicateIds, OverwriteKernelspec, RestoreGradeCells, SkipQuizCode, CheckCellMetadata]
 GRADING_PREPROCESSORS = [
     SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveTypedGrades, AssignLatePenalties, CheckCellMetadata,
 ]
-FEEDBACK_PREPROCESSORS = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+FEEDBACK_PREPROCESSORS = [GetKitGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

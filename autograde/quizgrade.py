@@ -139,3 +139,79 @@ def verdict(cell, code_cell=None) -> tuple[CellVerdict, bool] | None:
         note = (f"This answer could not be scored automatically ({type(exc).__name__}); "
                 "an instructor will grade it.")
         return CellVerdict(0.0, points, "review", note), True
+
+
+MAX_SHOWN = 2000  # characters of a value's text shown in the graded notebook
+MAX_POINTS = 5000  # points per plotted line
+
+
+def code_outputs(cell, code_cell=None) -> list | None:
+    """Notebook outputs showing what the answer's code produced in the sandbox: its error, its last value,
+    its plotted lines redrawn here from the recorded numbers (the code itself never runs in this process).
+
+    None when the answer's code was not run (no code, or a question without code checks)."""
+    item = _code_item(cell, code_cell)
+    if item is None or _batch.reports is None:
+        return None
+    from .quiz import runner
+    report = _batch.reports.get(runner._key(*item))
+    if not isinstance(report, dict):
+        return None
+    from nbformat.v4 import new_output
+    outputs = []
+    if not report.get("ok"):
+        why = report.get("error") or "the code did not run to the end"
+        outputs.append(new_output("stream", name="stderr", text=f"[run in the grader's sandbox] {why}\n"))
+    if "final" in report:
+        outputs.append(new_output("display_data", data={"text/plain": _value_text(report["final"])}))
+    png = _plot_png(report.get("lines") or [])
+    if png:
+        outputs.append(new_output("display_data", data={"image/png": png, "text/plain": "<the answer's plot, redrawn>"}))
+    if report.get("ok") and not outputs:
+        outputs.append(new_output("stream", name="stdout", text="[run in the grader's sandbox] the code ran without a value to show\n"))
+    return outputs
+
+
+def _value_text(encoded) -> str:
+    from . import runner
+    from ..values import Sample, decode
+
+    if not runner.valid_encoding(encoded):
+        return "<a value the grader could not read>"
+    value = decode(encoded)
+    if isinstance(value, Sample):
+        text = f"<array of shape {value.shape}, dtype {value.dtype}, sum {value.sum:g}>"
+    elif isinstance(value, dict) and value.get("t") == "other":
+        text = f"<{value.get('type', 'object')}>"
+    else:
+        text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + " ..."
+
+
+def _plot_png(lines: list) -> str | None:
+    """Base64 PNG of the recorded lines (matplotlib, Agg), or None when there are none."""
+    import base64
+    import io
+
+    from ..values import decode
+
+    series = []
+    for line in lines[:100]:
+        try:
+            x, y = decode(line["x"]), decode(line["y"])
+            x, y = [float(v) for v in list(x)[:MAX_POINTS]], [float(v) for v in list(y)[:MAX_POINTS]]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if x and len(x) == len(y):
+            series.append((x, y))
+    if not series:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.5), dpi=80)
+    ax = fig.add_subplot()
+    for x, y in series:
+        ax.plot(x, y)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import notebooks
+
 MAX_LISTED = 4
 
 
@@ -14,6 +16,11 @@ def write_json(results: dict, path: Path) -> None:
     notebook graded under its released name, files left out as too large)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def lost_points(cell: dict) -> bool:
+    """Did this cell lose points? A passed cell never did (its score is the points a pass earns)."""
+    return cell["status"] != "passed" and cell["score"] < cell["max"] - 1e-9
 
 
 def print_table(assignment: str, results: dict, console=None) -> None:
@@ -27,7 +34,7 @@ def print_table(assignment: str, results: dict, console=None) -> None:
     for column in ("student", "score", "status", "lost points"):
         table.add_column(column, overflow="fold")
     for student, res in sorted(results.items()):
-        lost = [f"{gid} {c['score']:g}/{c['max']:g} ({c['status']})" for gid, c in res["cells"].items() if c["score"] < c["max"]]
+        lost = [f"{gid} {c['score']:g}/{c['max']:g} ({c['status']})" for gid, c in res["cells"].items() if lost_points(c)]
         if len(lost) > MAX_LISTED:
             lost = lost[:MAX_LISTED] + [f"and {len(lost) - MAX_LISTED} more cells"]
         note = res.get("reason") or "; ".join(lost) or "-"
@@ -36,3 +43,55 @@ def print_table(assignment: str, results: dict, console=None) -> None:
         shown = student if student.isprintable() else repr(student)
         table.add_row(escape(shown), f"{res['total']:g} / {res['max']:g}", res["status"], escape(note))
     console.print(table)
+
+
+def graded_notebooks(root: Path, assignment: str, student: str) -> list:
+    """The graded notebooks of one submission (unreadable ones left out), read without following links."""
+    from . import intake
+
+    found = []
+    folder = Path(root) / "graded" / student / assignment
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() and not folder.is_symlink() else []:
+        data = intake.read_private(path, 200 << 20)
+        if data is None:
+            continue
+        try:
+            import nbformat
+            found.append((path, nbformat.reads(data.decode("utf-8"), as_version=4)))
+        except Exception:  # noqa: BLE001 - a damaged graded copy is skipped; grade reports it
+            continue
+    return found
+
+
+def instructor_cells(root: Path, assignment: str, student: str, db_url: str) -> dict:
+    """grade_id -> what the JSON says of a cell an instructor scored: status 'manual', scored_by, the instructor's
+    comment as its message (the automatic status and message kept as auto_status / auto_message).
+
+    Merge it into each cell of grade.collect: `cells[gid].update(found.get(gid, {}))`."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .nbsteps import META_KEY, comment_anchors
+
+    typed, anchors = {}, {}
+    for _, nb in graded_notebooks(root, assignment, student):
+        anchors.update({gid: (nb, anchor) for gid, anchor in comment_anchors(nb).items()})
+        typed.update({notebooks.grade_id(c): c.metadata[META_KEY] for c in nb.cells if META_KEY in c.metadata})
+    found = {}
+    with Gradebook(db_url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return {}
+        for nb in submission.notebooks:
+            comments = {c.name: c for c in nb.comments}
+            for grade in nb.grades:
+                if grade.manual_score is None:
+                    continue
+                anchor = anchors.get(grade.name, (None, None))[1]
+                comment = comments.get(anchor) if anchor else None
+                auto = typed.get(grade.name, {})
+                note = (comment.manual_comment or "").strip() if comment is not None else ""
+                found[grade.name] = {"status": "manual", "scored_by": "instructor", "manual_comment": note,
+                                     "message": note or "scored by the instructor",
+                                     "auto_status": auto.get("status", ""), "auto_message": auto.get("message", "")}
+    return found
