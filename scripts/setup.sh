@@ -24,3 +24,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import torch, torchvision, fastai.vision.all, nbgrader, nbval, distributed, psycopg" 2> >(grep -v "FutureWarning\|warnings.warn" >&2)
   touch "$stamp"
 fi
+
+# --- Browser tests (tests/browser, issue 11): Debian's Chromium, driven by Playwright; no browser is downloaded. ---
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing chromium (browser tests)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
