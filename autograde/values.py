@@ -1,6 +1,8 @@
 """Values as plain JSON data (never pickle): what student code produced, and what the key expects."""
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 
@@ -30,9 +32,14 @@ def sample_positions(size: int) -> np.ndarray:
 def _sample(arr: np.ndarray, lib: str) -> dict:
     flat = arr.ravel()
     picked = flat[sample_positions(flat.size)]
-    wide = flat.astype(np.float64)
-    return {"t": "sample", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": _float(float(wide.sum())),
-            "abssum": _float(float(np.abs(wide).sum())), "data": [_float(float(x)) if arr.dtype.kind == "f" else x for x in picked.tolist()]}
+    if arr.dtype.kind in "biufc":
+        wide = flat.astype(np.float64)
+        total, abstotal = float(wide.sum()), float(np.abs(wide).sum())
+    else:  # strings (no sum): a digest of every value (not of the bytes: '<U5' and '<U9' may hold the same) stands
+        digest = hashlib.sha256(json.dumps(flat.tolist(), default=str).encode()).digest()  # in for both sums
+        total = abstotal = float(int.from_bytes(digest[:6], "big"))
+    return {"t": "sample", "lib": lib, "dtype": str(arr.dtype), "shape": list(arr.shape), "sum": _float(total),
+            "abssum": _float(abstotal), "data": [_float(float(x)) if arr.dtype.kind == "f" else x for x in picked.tolist()]}
 
 
 def _float(x: float):
