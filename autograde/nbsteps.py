@@ -264,7 +264,11 @@ def _show_quiz_code_outputs(nb, companions: dict) -> None:
         code_cell = companions.get(gid)
         target = code_cell if code_cell is not None else cell
         if target.cell_type == "code":
-            shown = quizgrade.code_outputs(cell, code_cell)
+            try:
+                shown = quizgrade.code_outputs(cell, code_cell)
+            except Exception as exc:  # noqa: BLE001 - showing outputs never costs the grade
+                shown = [new_output("stream", name="stderr", text=f"[the grader could not show this answer's output: "
+                                                                  f"{type(exc).__name__}]\n")]
             if shown is not None:
                 target.outputs = shown
 

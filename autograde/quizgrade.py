@@ -173,8 +173,8 @@ def code_outputs(cell, code_cell=None) -> list | None:
 
 
 def _value_text(encoded) -> str:
-    from . import runner
-    from ..values import Sample, decode
+    from .values import Sample, decode
+    from .quiz import runner
 
     if not runner.valid_encoding(encoded):
         return "<a value the grader could not read>"
@@ -193,7 +193,7 @@ def _plot_png(lines: list) -> str | None:
     import base64
     import io
 
-    from ..values import decode
+    from .values import decode
 
     series = []
     for line in lines[:100]:
