@@ -204,7 +204,12 @@ def _bwrap_argv(argv: list[str], workdir: Path, readable, hidden, tmp_mb: int, w
            "--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp",
            "--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/dev/shm",
            "--perms", "0777", "--dir", HOME]
-    for d in devices:   # GPU device nodes only: the rest of /dev stays minimal
+    made_dirs: set[Path] = {Path("/"), Path("/dev"), Path("/tmp")}
+    for d in map(Path, devices):   # GPU device nodes only: the rest of /dev stays minimal
+        for anc in reversed(d.parents):
+            if anc not in made_dirs:   # e.g. /dev/nvidia-caps: reachable by the sandbox's uid
+                cmd += ["--perms", "0755", "--dir", str(anc)]
+                made_dirs.add(anc)
         cmd += ["--dev-bind", str(d), str(d)]
     done: list[tuple[str, Path]] = [("tmpfs", Path("/tmp")), ("tmpfs", Path("/dev/shm"))]
     made: set[Path] = set()

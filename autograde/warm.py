@@ -160,7 +160,7 @@ class _ForkedProcess:
 
 def _kernel_manager_class(threads: int):
     """A jupyter_client KernelManager whose kernels are forks of this interpreter (see _fork_kernel)."""
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
     class ForkProvisioner(LocalProvisioner):
@@ -173,7 +173,7 @@ def _kernel_manager_class(threads: int):
             self.cwd = kwargs.get("cwd") or os.getcwd()
             return self.connection_info
 
-    class ForkKernelManager(KernelManager):
+    class ForkKernelManager(AsyncKernelManager):
         """Starts kernels through ForkProvisioner."""
 
         async def _async_pre_start_kernel(self, **kw):
