@@ -117,7 +117,8 @@ def open_page(chromium, lab: Lab):
 
 def open_in_lab(page, lab: Lab, path: str = ""):
     """Open JupyterLab (at a file when `path` is given) and wait until the app has started."""
-    page.goto(f"{lab.url}/lab/tree/{path}" if path else f"{lab.url}/lab", wait_until="domcontentloaded")
+    # ?reset: a fresh workspace, so no notebook of an earlier test is restored beside this one
+    page.goto(f"{lab.url}/lab/tree/{path}?reset" if path else f"{lab.url}/lab?reset", wait_until="domcontentloaded")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
     page.evaluate("() => window.jupyterapp.started")
     if path.endswith(".ipynb"):

@@ -121,6 +121,7 @@ def test_assignments_panel_fetches_validates_and_submits(page, lab, student):
     released.get_by_text(QUIZ).wait_for()
     screenshot(page, "student-assignments-released")
     released.get_by_role("button", name="Fetch").click()
+    released.get_by_text("There are no assignments to fetch.").wait_for()  # the panel has reloaded its lists
     fetched = page.locator("#fetched_assignments_list")
     expand = fetched.locator("a.assignment-notebooks-link", has_text=QUIZ)
     expand.wait_for()
