@@ -52,6 +52,7 @@ def name_each_cell(notebook, **_):
         if cell.cell_type == "markdown" and meta.get("locked"):
             found = _HEADING.match(cell.source)
             heading = found["title"].strip() if found else heading
+            heading = f"Question {heading}" if re.fullmatch(r"\d{2}-\d{2}", heading) else heading  # "**04-07** (prose)"
         checked = cell.cell_type == "code" or meta.get("solution")  # what Validate can fail
         label = _label(cell, heading)
         if not (checked and label and (meta.get("grade") or meta.get("solution") or meta.get("locked"))):
