@@ -161,14 +161,14 @@ def code_outputs(cell, code_cell=None) -> list | None:
     outputs = []
     if not report.get("ok"):
         why = report.get("error") or "the code did not run to the end"
-        outputs.append(new_output("stream", name="stderr", text=f"[run in the grader's sandbox] {why}\n"))
+        outputs.append(new_output("stream", name="stderr", text=f"[the grader's run] {why}\n"))
     if "final" in report:
         outputs.append(new_output("display_data", data={"text/plain": _value_text(report["final"])}))
     png = _plot_png(report.get("lines") or [])
     if png:
         outputs.append(new_output("display_data", data={"image/png": png, "text/plain": "<the answer's plot, redrawn>"}))
     if report.get("ok") and not outputs:
-        outputs.append(new_output("stream", name="stdout", text="[run in the grader's sandbox] the code ran without a value to show\n"))
+        outputs.append(new_output("stream", name="stdout", text="[the grader's run] the code ran without a value to show\n"))
     return outputs
 
 
@@ -178,13 +178,18 @@ def _value_text(encoded) -> str:
 
     if not runner.valid_encoding(encoded):
         return "<a value the grader could not read>"
-    value = decode(encoded)
-    if isinstance(value, Sample):
-        text = f"<array of shape {value.shape}, dtype {value.dtype}, sum {value.sum:g}>"
-    elif isinstance(value, dict) and value.get("t") == "other":
-        text = f"<{value.get('type', 'object')}>"
-    else:
-        text = repr(value)
+    def shown(value) -> str:
+        if isinstance(value, Sample):
+            return f"<array of shape {value.shape}, dtype {value.dtype}, sum {value.sum:g}>"
+        if isinstance(value, dict) and value.get("t") == "other":
+            return f"<{value.get('type', 'object')}>"
+        if isinstance(value, list):
+            return "[" + ", ".join(shown(v) for v in value) + "]"
+        if isinstance(value, tuple):
+            return "(" + ", ".join(shown(v) for v in value) + (",)" if len(value) == 1 else ")")
+        return repr(value)
+
+    text = shown(decode(encoded))
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + " ..."
 
 

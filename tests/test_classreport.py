@@ -130,3 +130,18 @@ def test_class_report_of_a_graded_course(toy_report):
     assert "data:image/png;base64," in page and "3 submitted, 1 missing" in page
     double = re.search(r"<code>test_double</code>.*?</tr>", page).group(0)
     assert "33%" in double  # one of three has full marks
+
+
+def test_cli_table_lists_only_cells_that_lost_points():
+    from rich.console import Console
+
+    from autograde import report
+
+    results = {"ann": {"total": 6.0, "max": 8.0, "status": "graded", "cells": {
+        "q04_01": {"score": 3.0, "max": 4.0, "status": "passed", "message": ""},
+        "q04_02": {"score": 3.0, "max": 4.0, "status": "partial", "message": "x"},
+        "q04_03": {"score": 0.0, "max": 0.0, "status": "passed", "message": ""}}}}
+    console = Console(record=True, width=200)
+    report.print_table("04_questionnaire", results, console)
+    text = console.export_text()
+    assert "q04_02 3/4 (partial)" in text and "q04_01" not in text

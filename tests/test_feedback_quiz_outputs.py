@@ -71,3 +71,17 @@ def test_a_plot_answer_shows_its_plot_redrawn_from_the_sandboxed_run():
     nbsteps._show_quiz_code_outputs(nb, found)
     pngs = [o["data"]["image/png"] for o in code.outputs if "image/png" in o.get("data", {})]
     assert len(pngs) == 1 and base64.b64decode(pngs[0]).startswith(b"\x89PNG"), (verdict, code.outputs)
+
+
+def test_objects_the_grader_cannot_show_are_named_by_type():
+    nb = _released()
+    cell = _cell(nb, "q04_34")
+    cell.source = "x = torch.linspace(-2, 2, 50)\nplt.plot(x, F.relu(x))"
+    quizgrade.companions(nb)
+    item = quizgrade._code_item(cell, None)
+    line = {"x": encode([0.0, 1.0]), "y": encode([0.0, 1.0])}
+    quizgrade._batch.reports = {runner._key(*item): {"ok": True, "final": {"t": "list", "items": [{"t": "other", "type": "Line2D"}]},
+                                                     "lines": [line]}}
+    shown = quizgrade.code_outputs(cell)
+    assert shown[0]["data"]["text/plain"] == "[<Line2D>]"
+    assert base64.b64decode(shown[1]["data"]["image/png"]).startswith(b"\x89PNG")
