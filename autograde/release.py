@@ -85,33 +85,48 @@ def submission_time(folder: Path) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f %Z")
 
 
-def stamp_submission(staged: Path, original: Path | None = None) -> list[str]:
-    """Write `timestamp.txt` (from the submission's notebooks' mtime) and `submission_secret.txt` (random) into a
-    submission folder that lacks them; returns the names written. `original`: where the mtimes are read (the
-    student's folder, when `staged` is a copy). An existing file is kept (a submission made with `nbgrader submit`)."""
+def stamp_submission(folder: Path, original: Path | None = None) -> list[str]:
+    """Write `timestamp.txt` (from the notebooks' mtime in `original`, default `folder`) and `submission_secret.txt`
+    (random) into a submission folder that lacks them, as `nbgrader collect` leaves one; returns the names written.
+    An existing file is kept (a submission made with `nbgrader submit`)."""
+    written = [] if _has(folder, TIMESTAMP_FILE) else [_write(folder, TIMESTAMP_FILE, submission_time(original or folder))]
+    return written + stamp_secret(folder)
+
+
+def stamp_secret(staged: Path) -> list[str]:
+    """Give a staged submission a random `submission_secret.txt` when it has none (Release Feedback names the
+    feedback file after it). No timestamp is written: nbgrader compares the gradebook's with `submitted/`'s, and a
+    hand-copied submission has none there (its feedback gets one, see stamp_feedback)."""
     import secrets
 
+    return [] if _has(staged, SECRET_FILE) else [_write(staged, SECRET_FILE, secrets.token_hex(64))]
+
+
+def _has(folder: Path, name: str) -> bool:
     from . import intake
 
-    written = []
-    if intake.read_private(staged / TIMESTAMP_FILE, _STAMP_LIMIT) is None:
-        intake.write_private(staged / TIMESTAMP_FILE, submission_time(original or staged))
-        written.append(TIMESTAMP_FILE)
-    if intake.read_private(staged / SECRET_FILE, _STAMP_LIMIT) is None:
-        intake.write_private(staged / SECRET_FILE, secrets.token_hex(64))
-        written.append(SECRET_FILE)
-    return written
+    return intake.read_private(folder / name, _STAMP_LIMIT) is not None
 
 
-def stamp_feedback(root: Path, student: str, assignment: str) -> None:
-    """Copy `timestamp.txt` and `submission_secret.txt` from graded/ beside the feedback HTML, which is what
-    nbgrader's Release Feedback reads (the kit's feedback step copies no submitted file into feedback/)."""
+def _write(folder: Path, name: str, text: str) -> str:
+    from . import intake
+
+    intake.write_private(folder / name, text)
+    return name
+
+
+def stamp_feedback(root: Path, student: str, assignment: str, original: Path) -> None:
+    """Put `timestamp.txt` and `submission_secret.txt` beside the feedback HTML, which is what nbgrader's Release
+    Feedback reads (the kit's feedback step copies no submitted file into feedback/): graded/'s copies, else the
+    submission time of `original` (the student's folder) as the timestamp."""
     from . import intake
 
     graded = root / "graded" / student / assignment
     feedback = intake.clear_links(root, "feedback", student, assignment)
     for name in (TIMESTAMP_FILE, SECRET_FILE):
         data = intake.read_private(graded / name, _STAMP_LIMIT)
+        if data is None and name == TIMESTAMP_FILE:
+            data = submission_time(original).encode()
         if data is not None:
             intake.write_private(feedback / name, data)
 

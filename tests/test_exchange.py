@@ -57,6 +57,15 @@ def test_stamp_does_not_write_through_a_planted_link(tmp_path):
     assert not (folder / release.TIMESTAMP_FILE).is_symlink()
 
 
+def test_grading_stamps_no_timestamp_into_a_hand_copied_submission(tmp_path):
+    """nbgrader calls a submission graded when the gradebook's timestamp equals submitted/'s: a hand-copied one has
+    none there, so the staged copy gets only a secret (else the formgrader would say 'needs autograding')."""
+    folder = _submission(tmp_path / "s1" / "a1")
+    assert release.stamp_secret(folder) == [release.SECRET_FILE]
+    assert not (folder / release.TIMESTAMP_FILE).exists()
+    assert release.stamp_secret(folder) == []
+
+
 def test_collect_examples_fills_submitted_like_nbgrader_collect(tmp_path):
     """The demo's examples land in submitted/<student>/<assignment>/ with both exchange files."""
     examples = tmp_path / "examples"
@@ -119,11 +128,13 @@ def test_release_feedback_works_for_a_stamped_hand_copied_submission(tmp_path):
     submitted = _submission(root / "submitted" / "s1" / "a1")
     staged = tmp_path / "staging" / "s1" / "a1"
     shutil.copytree(submitted, staged)
-    release.stamp_submission(staged, submitted)
+    assert release.stamp_secret(staged) == [release.SECRET_FILE]
     _graded_with_feedback(root, staged)
-    release.stamp_feedback(root, "s1", "a1")
+    release.stamp_feedback(root, "s1", "a1", submitted)
     result = _release_feedback(root)
     assert result["success"], result
-    secret = (root / "feedback" / "s1" / "a1" / release.SECRET_FILE).read_text()
+    feedback = root / "feedback" / "s1" / "a1"
+    assert (feedback / release.TIMESTAMP_FILE).read_text() == "2023-11-14 22:13:20.000000 UTC"
+    secret = (feedback / release.SECRET_FILE).read_text()
     released = tmp_path / "exchange" / "c1" / "feedback" / f"{notebook_hash(secret=secret, notebook_id='a1')}.html"
     assert released.read_text() == "<html>feedback</html>"

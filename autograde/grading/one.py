@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import course, intake, keys, notebooks
+from .. import course, intake, keys, notebooks, release
 from . import collect, resume
 
 
@@ -85,6 +85,7 @@ def grade_one(job: Job, started=None) -> dict:
         problem = precheck(staged.path, student, assignment, job.names)
         if problem:
             return collect.failed(gb_cells, f"{problem} ({note})" if note else problem)
+        release.stamp_secret(staged.path)  # Release Feedback needs one (issue 11)
         stamp = resume.fingerprint(root, staged.path, assignment)
         if not job.regrade and resume.done(root, student, assignment, stamp):
             return collect.noted(collect.collect(root, assignment, student, db_url, gb_cells), note)  # graded before
@@ -99,6 +100,7 @@ def grade_one(job: Job, started=None) -> dict:
             return collect.failed(gb_cells, collect.reason(outcome))
         intake.clear_links(root, "feedback", student, assignment)
         feedback_api.generate_feedback(assignment, student, force=True)
+        release.stamp_feedback(root, student, assignment, job.folder / student / assignment)  # for Release Feedback
         result = collect.noted(collect.collect(root, assignment, student, db_url, gb_cells), note)
         resume.mark_done(root, student, assignment, stamp)
         return result
