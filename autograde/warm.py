@@ -288,8 +288,9 @@ def _clean(slot: Path) -> None:
         subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     home = Path(sandbox.HOME)   # made by bubblewrap (owned by root, 0777): emptied, kept
     _wipe(Path("/tmp"), keep=(slot, home))
-    for p in (home, Path("/var/tmp"), Path("/dev/shm")):   # slot/work: the grader reads the result, then empties it
+    for p in (home, Path("/var/tmp"), Path("/dev/shm")):
         _wipe(p)
+    _wipe(slot, keep=(slot / WORK,))   # slot/work: the grader reads the result, then empties it
 
 
 def _in_own_pid_namespace() -> bool:
@@ -402,6 +403,9 @@ class WarmServer:
                                            ZYGOTE_MB)
             self.memory_cgroup = "memory" in self.started.cg.dirs
             ready = self._answer(START_SECONDS)
+            if os.geteuid() == 0:   # only slot/work is the sandbox uid's: nothing it writes beside it outlives a run
+                os.chown(self.slot, 0, 0)
+                self.slot.chmod(0o755)
         except BaseException:
             self._teardown()
             raise
@@ -487,11 +491,12 @@ class WarmServer:
             ans = None
         details = {"warm": True, "seconds": round(time.monotonic() - t0, 3),
                    "oom_killed": self.started.oom_kills() > oom0, "pids_hit": self.started.pids_hits() > pids0}
-        if ans is None:   # the zygote died or hung: this submission is lost, the next one gets a new server
+        if ans is None:   # the zygote died or hung: the next submission gets a new server
             why = self._log_tail()
             timed_out = time.monotonic() - t0 >= limits.wall_seconds
+            self.started.close()   # every process of the sandbox is gone before its output is read
+            data = read_private(work / target_name, 256 * 1024 * 1024)   # what was saved so far still counts
             self._teardown()
-            data = None
             reason = (f"ran past {limits.wall_seconds:g} s" if timed_out else
                       f"killed: out of memory ({limits.memory_mb} MB)" if details["oom_killed"] else
                       f"the warm kernel server died{': ' + why if why else ''}")

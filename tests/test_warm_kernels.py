@@ -65,7 +65,8 @@ STUDENT_A = [
     "import fastai.torch_core; fastai.torch_core.patched_by_a = 1\n"
     "SECRET_A = 42",
     "open('answer_a.txt', 'w').write('a'); open('/tmp/a_tmp.txt', 'w').write('a'); "
-    "open(os.path.expanduser('~/a_home.txt'), 'w').write('a'); open('/dev/shm/a_shm', 'w').write('a')",
+    "open(os.path.expanduser('~/a_home.txt'), 'w').write('a'); open('/dev/shm/a_shm', 'w').write('a')\n"
+    "try:\n    open('../planted', 'w').write('a')\nexcept OSError:\n    pass",
     "torch.manual_seed(0); random.seed(0); np.random.seed(0)\n"
     "print(torch.rand(1).item(), random.random(), np.random.rand())",
     "p = subprocess.Popen(['sleep', '987654'], start_new_session=True); "
@@ -79,7 +80,7 @@ STUDENT_B = [
     "print('patched', hasattr(sys.modules['fastai.torch_core'], 'patched_by_a') if 'fastai.torch_core' in sys.modules else False)",
     "print('secret', 'SECRET_A' in globals())",
     "print('files', sorted(os.listdir('.')), os.path.exists('/tmp/a_tmp.txt'), "
-    "os.path.exists(os.path.expanduser('~/a_home.txt')), os.path.exists('/dev/shm/a_shm'))",
+    "os.path.exists(os.path.expanduser('~/a_home.txt')), os.path.exists('/dev/shm/a_shm'), sorted(os.listdir('..')))",
     "print('draws', torch.rand(1).item(), random.random(), np.random.rand())",
     "procs = [open(f'/proc/{p}/cmdline', 'rb').read() for p in os.listdir('/proc') if p.isdigit()]\n"
     "print('sleepers', sum(b'98765' in c for c in procs))",
@@ -99,7 +100,7 @@ def test_consecutive_students_share_nothing(server, tmp_path):
     out = [outputs(c) for c in b.cells]
     assert out[0].split() == ["isclose", "False", "patched", "False"], out[0]   # the patches are gone
     assert out[1].strip() == "secret False"                                     # the global is gone
-    assert out[2].strip() == "files ['in.ipynb'] False False False", out[2]      # the files are gone
+    assert out[2].strip() == "files ['in.ipynb'] False False False ['work']", out[2]   # the files are gone
     assert out[4].strip() == "sleepers 0", out[4]                                # the background processes are gone
     draws_b = out[3].split()[1:]
     assert draws_b != seeded and not set(draws_b) & set(seeded), (draws_b, seeded)  # the seed is gone
