@@ -263,9 +263,9 @@ def _own_cgroup(controller: str) -> str:
 class _Cgroups:
     """Per-run pids and memory cgroups (v1), created under our own; removed by close()."""
 
-    def __init__(self, limits: Limits, extra_pids: int, extra_memory_mb: int = 0):
+    def __init__(self, limits: Limits, extra_pids: int, extra_memory_mb: int = 0, prefix: str = "autograde-sandbox"):
         self.dirs: dict[str, Path] = {}
-        name = f"autograde-sandbox-{os.getpid()}-{time.monotonic_ns()}"
+        name = f"{prefix}-{os.getpid()}-{time.monotonic_ns()}"
         self._make("pids", name, {"pids.max": str(limits.processes + extra_pids)})
         mem = str((limits.memory_mb + extra_memory_mb) << 20)
         if self._make("memory", name, {"memory.limit_in_bytes": mem}):
@@ -466,7 +466,7 @@ class Started:
 
 
 def _launch(argv, workdir: Path, readable, hidden, env, limits: Limits, require: bool, workdir_writable: bool,
-            devices, pipes: dict, extra_memory_mb: int = 0) -> Started:
+            devices, pipes: dict, extra_memory_mb: int = 0, prefix: str = "autograde-sandbox") -> Started:
     """Start argv in the sandbox (cgroups joined, rlimits set, work folder handed to the sandbox uid)."""
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
@@ -479,7 +479,7 @@ def _launch(argv, workdir: Path, readable, hidden, env, limits: Limits, require:
     if devices is None:
         devices = gpu_devices()
 
-    cg = _Cgroups(limits, _BWRAP_OVERHEAD_PIDS if sandboxed else 0, extra_memory_mb)
+    cg = _Cgroups(limits, _BWRAP_OVERHEAD_PIDS if sandboxed else 0, extra_memory_mb, prefix)
     details: dict = {"cgroups": sorted(cg.dirs), "sandbox": why, "devices": [str(d) for d in devices]}
     owner = None
     try:
@@ -519,14 +519,14 @@ def _launch(argv, workdir: Path, readable, hidden, env, limits: Limits, require:
 
 def start(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),
           env: dict | None = None, limits: Limits = Limits(), require: bool = True, devices=None,
-          extra_memory_mb: int = 0) -> Started:
-    """Start a long-lived sandboxed process with pipes on stdin/stdout (stderr goes to the caller's); see run().
+          extra_memory_mb: int = 0, stderr=subprocess.DEVNULL, prefix: str = "autograde-sandbox") -> Started:
+    """Start a long-lived sandboxed process with pipes on stdin/stdout (stderr: a file or DEVNULL); see run().
 
-    The memory cgroup allows limits.memory_mb + extra_memory_mb (a server's own share); the caller
-    must close() the result."""
+    The memory cgroup allows limits.memory_mb + extra_memory_mb (a server's own share); its cgroups are
+    named `prefix`-PID-N; the caller must close() the result."""
     return _launch(argv, workdir, readable, hidden, env, limits, require, True, devices,
-                   {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL},
-                   extra_memory_mb)
+                   {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": stderr},
+                   extra_memory_mb, prefix)
 
 
 def run(argv: list[str], workdir: Path, *, readable: list[Path] = (), hidden: list[Path] = (),

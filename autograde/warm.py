@@ -395,12 +395,11 @@ class WarmServer:
         self.memory_cgroup = False
         self._buf = b""
         try:
-            self.started = sandbox._launch([sys.executable, "-m", "autograde.warm"], self.slot, list(key.readable),
-                                           list(key.hidden), dict(key.env), limits, key.require, True,
-                                           None if key.devices is None else [Path(d) for d in key.devices],
-                                           {"stdin": __import__("subprocess").PIPE,
-                                            "stdout": __import__("subprocess").PIPE, "stderr": self.log},
-                                           ZYGOTE_MB)
+            self.started = sandbox.start([sys.executable, "-m", "autograde.warm"], self.slot,
+                                         readable=list(key.readable), hidden=list(key.hidden), env=dict(key.env),
+                                         limits=limits, require=key.require,
+                                         devices=None if key.devices is None else [Path(d) for d in key.devices],
+                                         extra_memory_mb=ZYGOTE_MB, stderr=self.log, prefix="autograde-warm")
             self.memory_cgroup = "memory" in self.started.cg.dirs
             ready = self._answer(START_SECONDS)
             if os.geteuid() == 0:   # only slot/work is the sandbox uid's: nothing it writes beside it outlives a run
@@ -533,6 +532,20 @@ def key_for(readable, hidden, env: dict, limits: sandbox.Limits, require: bool, 
                      None if devices is None else tuple(str(d) for d in devices))
 
 
+_launcher = None
+
+
+def _start(key: ServerKey) -> WarmServer:
+    """Start a server from one long-lived thread: bubblewrap dies with the *thread* that started it
+    (--die-with-parent), and a worker pool's threads may come and go."""
+    global _launcher
+    from concurrent.futures import ThreadPoolExecutor
+    with _pool_lock:
+        if _launcher is None:
+            _launcher = ThreadPoolExecutor(1, thread_name_prefix="autograde-warm-launcher")
+    return _launcher.submit(WarmServer, key).result()
+
+
 def acquire(key: ServerKey) -> WarmServer:
     """A free, running server for `key` (locked for the caller: release() it), started when none is free."""
     with _pool_lock:
@@ -543,7 +556,7 @@ def acquire(key: ServerKey) -> WarmServer:
                 if s.alive():
                     return s
                 s.lock.release()
-    server = WarmServer(key)
+    server = _start(key)
     server.lock.acquire()
     with _pool_lock:
         _pool.setdefault(key, []).append(server)
