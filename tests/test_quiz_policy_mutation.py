@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograde.quiz import combiner, guards, scorer, semantic
+from autograde.quiz import combiner, feedback, guards, scorer, semantic
 from autograde.quiz.combiner import Model
 from autograde.quiz.rubric import load
 
@@ -375,3 +375,104 @@ def test_without_a_combiner_every_answer_goes_to_review(monkeypatch):
     r = scorer.score_answer("04", PROSE_Q, ANSWER)
     assert (r["verdict"], r["review_reason"]) == ("review", "uncalibrated") and "confidence" not in r
     assert 0.0 <= r["score"] <= 1.0 and "no_model" in r["flags"]
+
+
+# --- scorer: what it hands the combiner, the safety rules and the feedback -----------------------------
+
+CODE_Q, MIXED_Q, FAILED = 4, 21, {"ok": False, "error": "NameError: name 'b' is not defined"}
+CODE_ANSWER = "[2 * x for x in b if x % 2]"
+
+
+def _spy(monkeypatch, module, name):
+    """Record every call of module.name and still run it."""
+    calls, real = [], getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_the_combiner_gets_the_answers_signals_and_its_question_key(monkeypatch):
+    calls = _spy(monkeypatch, combiner, "decide")
+    scorer.score_answer("04", PROSE_Q, ANSWER)
+    ((model, values, key), _), = calls
+    assert model is combiner.models()["lexical"]  # no sentence model here
+    assert values == scorer.analyse("04", PROSE_Q, ANSWER).signals.values and key == "04-18"
+
+
+@pytest.mark.parametrize("q, answer, pure", [(PROSE_Q, ANSWER, False), (CODE_Q, CODE_ANSWER, True),
+                                             (MIXED_Q, CODE_ANSWER + "\nIt keeps odd numbers.", False)])
+def test_the_safety_rules_know_the_model_and_a_pure_code_question(monkeypatch, q, answer, pure):
+    calls = _spy(monkeypatch, combiner, "safety")
+    scorer.score_answer("04", q, answer, code_report=FAILED)
+    ((verdict, score, values, has_model), kwargs), = calls
+    assert has_model is False and kwargs == {"pure_code": pure}
+    assert values == scorer.analyse("04", q, answer, code_report=FAILED).signals.values
+
+
+def test_code_is_run_by_default_read_from_a_report_or_not_run(monkeypatch):
+    ran = []
+    monkeypatch.setattr(scorer, "run_code", lambda code, probe, *a, **k: ran.append(code) or FAILED)
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER)
+    assert ran == [CODE_ANSWER] and "code_error" in r["flags"] and "uses_listcomp" in r["missing"]
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER, code_report=FAILED)
+    assert ran == [CODE_ANSWER] and "code_error" in r["flags"]  # the report is used, nothing run
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER, run_code_checks=False)
+    assert ran == [CODE_ANSWER] and "code_not_run" in r["flags"] and "code_error" not in r["flags"]
+
+
+def test_a_report_of_passing_code_is_believed_over_running_it(monkeypatch):
+    monkeypatch.setattr(scorer, "run_code", lambda *a, **k: pytest.fail("the code was run although a report was given"))
+    good = scorer.score_answer("04", CODE_Q, CODE_ANSWER, code_report=FAILED)
+    assert good["verdict"] != "correct" and set(good["missing"]) >= {"odd_doubled"}
+
+
+def _expected_feedback(q, answer, verdict, reason, **kw):
+    a = scorer.analyse("04", q, answer, **kw)
+    res = a.signals.prose  # None for a pure code answer: every idea of the question is missing
+    return feedback.compose(reason, verdict=verdict, credited=res.credited if res else [],
+                            missing=res.missing if res else list(a.qu.ideas),
+                            misconceptions=res.misconceptions if res else [], code_passed=a.code_passed, code_failed=a.code_failed,
+                            code_error=a.code_error, other=None, no_model=True, lang="en"), a
+
+
+@pytest.mark.parametrize("verdict", ["correct", "partial", "incorrect"])
+def test_a_decided_verdict_gets_the_rubrics_feedback_without_a_reason(monkeypatch, verdict):
+    _forced(monkeypatch, verdict, score=0.6, confidence=0.41237)
+    text, a = _expected_feedback(PROSE_Q, ANSWER, verdict, "")
+    r = scorer.score_answer("04", PROSE_Q, ANSWER)
+    assert r["feedback"] == text and (verdict != "correct" or r["feedback"].startswith("Well done."))
+    assert r["credited"] == [i.id for i in a.signals.prose.credited] and r["credited"]
+    assert r["missing"] == [i.id for i in a.signals.prose.missing]
+    assert r["confidence"] == 0.412 and r["max"] == 3.0 and NO_MODEL_NOTE in r["feedback"]
+
+
+NO_MODEL_NOTE = "(Graded without the sentence model"
+
+
+def test_review_feedback_names_its_reason_and_the_points_are_rounded(monkeypatch):
+    _forced(monkeypatch, "review", score=0.61237, confidence=0.5)
+    text, _ = _expected_feedback(PROSE_Q, ANSWER, "review", "unsure")
+    r = scorer.score_answer("04", PROSE_Q, ANSWER)
+    assert r["feedback"] == text and feedback.REASONS["unsure"] in text
+    assert r["score"] == 0.6124 and r["points"] == round(0.61237 * 3.0, 3) == 1.837
+
+
+def test_a_decided_verdict_on_code_that_did_not_run_says_so(monkeypatch):
+    _forced(monkeypatch, "partial", score=0.5)
+    monkeypatch.setattr(combiner, "safety", lambda verdict, score, values, has_model, pure_code=False: (verdict, score, ""))
+    text, a = _expected_feedback(CODE_Q, CODE_ANSWER, "partial", "code_error", code_report=FAILED)
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER, code_report=FAILED)
+    assert r["feedback"] == text and feedback.REASONS["code_error"] in text and FAILED["error"] in text
+    assert r["missing"] == [i.id for i in a.qu.ideas] + [c.id for c, _ in a.code_failed] and r["credited"] == []
+    assert "review_reason" not in r
+
+
+def test_another_script_without_a_model_goes_to_review_flagged_with_its_language(monkeypatch):
+    monkeypatch.setattr(scorer.features, "script_language", lambda text: "th")
+    r = scorer.score_answer("04", PROSE_Q, ANSWER)
+    assert (r["verdict"], r["review_reason"]) == ("review", "language") and "language" in r["flags"]
+    assert feedback.REASONS["language"] in r["feedback"] and "suggested_verdict" not in r
