@@ -102,6 +102,13 @@ def test_the_model_reads_the_statistics_of_its_question():
     model = _model([1, 0, 0], [0, 0, 0], features=("q_prior_c",), qstats={"04-7": {"p_c": 5.0}, "*": {"p_c": -5.0}})
     assert model.proba({}, "04-7")[0] > 0.98
     assert model.proba({}, "05-1")[0] < 0.01  # an unlabelled question: the global statistics
+    assert combiner.decide(model, {}, "04-7")[0] == "incorrect"  # decide passes the key on
+    assert combiner.decide(model, {}, "05-1")[0] != "incorrect"
+
+
+def test_extreme_signals_give_a_certain_verdict_not_an_overflow():
+    verdict, score, confidence, p = combiner.decide(_model([-1, 0, 1], [0, 0, 0]), {"x": 800.0})
+    assert verdict == "correct" and confidence == 1.0 and score == 1.0 and np.isfinite(p).all()
 
 
 def test_question_keys_and_the_calibration_round_trip():
@@ -138,7 +145,9 @@ def test_a_pure_code_answer_passing_every_check_is_correct_whatever_the_combiner
 
 def test_a_pure_code_answer_passing_no_check_is_incorrect():
     assert S("correct", 0.9, pure_code=True, code_present=1, code_frac=0.0) == ("incorrect", 0.1, "code_failed")
-    assert S("correct", 0.05, pure_code=True, code_present=1) == ("incorrect", 0.05, "code_failed")  # no fraction: none passed
+    assert S("correct", 0.15, pure_code=True, code_present=1) == ("incorrect", 0.1, "code_failed")  # no fraction: none passed
+    # a question is not pure code unless the caller says so
+    assert combiner.safety("correct", 0.9, {"code_present": 1, "code_frac": 0.0}, False) == ("incorrect", 0.2, "code_failed")
     assert S("correct", 0.9, pure_code=True, code_present=1, code_frac=0.5) == ("partial", 0.6, "code_failed")
 
 
@@ -211,9 +220,18 @@ def test_copied_needs_a_question_with_content_words():
     ("the big gradient, small fast loss, large weights", False),  # fragments of 2.67 words on average
     ("the big gradient, small loss, large weights", True),        # 2.33 words on average
     ("gradient - loss - weights, the bias", True),
+    ("the big gradient, small fast loss, large weights, new bias, step size rate", True),  # exactly 2.6 on average
+    ("gradient descent step, loss.", True),             # two fragments of at most three words, no function word
 ])
 def test_term_list(text, terms):
     assert guards.is_term_list(text) is terms
+
+
+def test_a_term_list_may_hold_just_over_a_third_of_function_words():
+    numbers = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
+    fragments = [f"the w{n}" for n in numbers.split()] + ["qa qb qc qd qe", "ra rb rc rd re", "sa sb sc sd se sf"]
+    assert guards.is_term_list(", ".join(fragments))  # 17 function words in 50: exactly the 0.34 allowed
+    assert not guards.is_term_list(", ".join(fragments + ["the end"]))  # 18 in 52
 
 
 @pytest.mark.parametrize("text, bare", [
