@@ -353,6 +353,7 @@ def test_safety_overrules_the_combiner_and_names_the_reason(monkeypatch):
     monkeypatch.setattr(combiner, "safety", lambda verdict, score, values, has_model, pure_code=False: ("incorrect", 0.1, "no_evidence"))
     r = scorer.score_answer("04", PROSE_Q, ANSWER)
     assert (r["verdict"], r["score"]) == ("incorrect", 0.0) and "review_reason" not in r
+    assert feedback.REASONS["no_evidence"] not in r["feedback"]  # a decided verdict explains itself by the rubric
 
 
 def test_a_note_to_the_grader_is_never_decided_automatically(monkeypatch):
@@ -371,6 +372,7 @@ def test_an_answer_in_another_script_is_only_a_suggestion(monkeypatch):
     r = scorer.score_answer("04", PROSE_Q, ANSWER)
     assert (r["verdict"], r["review_reason"], r["suggested_verdict"]) == ("review", "language", "correct")
     assert r["score"] == 0.9 and "language" in r["flags"] and "suggested" not in r["flags"]
+    assert r["feedback"].endswith(feedback.LANG_NOTE["th"]) and feedback.NO_MODEL not in r["feedback"]
 
 
 @pytest.mark.parametrize("answer, reason", [("", "empty"), ("I don't know", "dont_know")])
@@ -494,3 +496,35 @@ def test_another_script_without_a_model_goes_to_review_flagged_with_its_language
     r = scorer.score_answer("04", PROSE_Q, ANSWER)
     assert (r["verdict"], r["review_reason"]) == ("review", "language") and "language" in r["flags"]
     assert feedback.REASONS["language"] in r["feedback"] and "suggested_verdict" not in r
+
+
+def test_code_failing_every_check_is_incorrect_and_the_feedback_says_it_did_not_run(monkeypatch):
+    _forced(monkeypatch, "correct", score=0.95)
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER, code_report=FAILED)
+    text, _ = _expected_feedback(CODE_Q, CODE_ANSWER, "incorrect", "code_error", code_report=FAILED)
+    assert (r["verdict"], r["score"]) == ("incorrect", 0.0) and r["feedback"] == text
+    assert feedback.REASONS["code_error"] in r["feedback"]
+
+
+def test_checks_the_code_passed_are_credited_and_named(monkeypatch):
+    _forced(monkeypatch, "partial", score=0.5)
+    report = {"ok": True, "has_listcomp": True}  # a comprehension, but no values to check the filter on
+    r = scorer.score_answer("04", CODE_Q, CODE_ANSWER, code_report=report)
+    text, a = _expected_feedback(CODE_Q, CODE_ANSWER, "partial", "", code_report=report)
+    assert r["credited"] == ["uses_listcomp"] and r["missing"] == ["odd_doubled"]
+    assert r["feedback"] == text and "Code checks passed: uses listcomp." in text and r["verdict"] == "partial"
+
+
+def test_a_misconception_is_named_in_the_feedback(monkeypatch):
+    _forced(monkeypatch, "partial", score=0.5)
+    answer = "w = w + lr * grad"
+    text, a = _expected_feedback(23, answer, "partial", "")
+    assert a.signals.prose.misconceptions
+    r = scorer.score_answer("04", 23, answer)
+    assert r["feedback"] == text and "Careful: " in text
+
+
+def test_an_answer_to_another_question_names_that_question():
+    r = scorer.score_answer("04", 27, load("04").questions[1].model_answer)
+    assert (r["verdict"], r["score"]) == ("incorrect", 0.0) and "other_question" in r["flags"]
+    assert r["feedback"].startswith(feedback.REASONS["other_question"].format(other=1))
