@@ -198,6 +198,16 @@ def test_copied_question(answer, copied):
     assert guards.is_copied(answer, QUESTION) is copied
 
 
+@pytest.mark.parametrize("extra, copied", [
+    ("不知道", True),            # three letters of another script: still a copy
+    ("不知道吗", False),          # four: the learner's own words (Chinese, Thai, ...), not the question's
+    ("\u024f" * 4, True),        # the last Latin letter (Latin Extended-B) is not another script
+    ("\u0250" * 4, False),       # the first IPA letter is
+])
+def test_a_copy_with_words_in_another_script_is_the_learners_own(extra, copied):
+    assert guards.is_copied(f"{QUESTION} {extra}", QUESTION) is copied
+
+
 def test_copied_needs_a_question_with_content_words():
     assert not guards.is_copied("alpha bravo", "what is it")
     assert guards.is_copied("alpha bravo charlie delta echo", QUESTION)
@@ -243,7 +253,9 @@ def test_a_term_list_may_hold_just_over_a_third_of_function_words():
     ("the gradient, loss, weights, bias", True),        # four fragments, 1 function word in 5 (0.2)
     ("gradient, loss, weights, the bias, the rate", False),  # 2 of 7 function words: over 0.2
     ("gradient, loss, weights, bias, the rate", True),  # 1 of 6: four fragments or more, short ones
-    ("gradient, loss, weights, bias, rate of the model", False),  # fragments over 2.5 words on average
+    ("gradient, loss, weights, bias, rate of the model", False),  # 2 function words in 8: over 0.2
+    ("the big gradient, small fast loss, large weights, new bias", True),  # exactly 2.5 words per fragment
+    ("the big gradient, small fast loss, large weights, new bias step", False),  # 2.75
     ("big fast gradient, loss, bias", True),            # no function word: a term list
 ])
 def test_bare_terms(text, bare):
