@@ -1,4 +1,8 @@
-"""Run a submission's notebook inside the sandbox (executor and kernel both inside), outputs carried back."""
+"""Run a submission's notebook inside the sandbox (executor and kernel both inside), outputs carried back.
+
+By default through this process's warm server (autograde.warm: the kernel is a fork of a sandboxed interpreter
+that already imported torch and fastai, fresh state per submission); cold (a new sandbox and Python per
+submission) with `c.SandboxedExecute.warm_kernels = False`, or when the warm server cannot start."""
 from __future__ import annotations
 
 import os
