@@ -153,7 +153,7 @@ class SaveTypedGrades(SaveAutoGrades):
                 continue
             name = cell.metadata["nbgrader"]["grade_id"]
             comment = self.gradebook.find_comment(name, self.notebook_id, self.assignment_id, self.student_id)
-            old_comments[name] = comment.auto_comment or ""
+            old_comments[name] = (comment.auto_comment or "").split("\n\n")  # one block per grade cell
             blocks = [self._graded[gid][2] for gid in texts.get(name, [])]
             if blocks:
                 comment.auto_comment = "\n\n".join(blocks)
@@ -162,7 +162,7 @@ class SaveTypedGrades(SaveAutoGrades):
             else:
                 comment.auto_comment = None
         for gid, (grade, before, text, review) in self._graded.items():
-            old = old_comments.get(anchors.get(gid), None)
+            old = old_comments.get(anchors.get(gid))
             changed = before != grade.auto_score or (text is not None and old is not None and text not in old)
             grade.needs_manual_grade = bool(
                 grade.auto_score is None
