@@ -18,15 +18,14 @@ import math
 from pathlib import Path
 
 from . import course, notebooks
-from .isolation import RUN_KEY
-from .nbsteps import META_KEY, cell_titles
-from .report import graded_notebooks
 
 FLAGS = ("timeout", "error", "review")
 
 
 def _cells(root: Path, assignment: str, gb) -> list[dict]:
     """Every grade cell of the assignment in notebook order: grade_id, notebook, title, max points."""
+    from .nbsteps import cell_titles
+
     cells, seen = [], set()
     for nb in sorted(gb.find_assignment(assignment).notebooks, key=lambda n: n.name):
         points = {cell.name: float(cell.max_score) for cell in nb.grade_cells}
@@ -45,6 +44,10 @@ def _cells(root: Path, assignment: str, gb) -> list[dict]:
 
 def _typed(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
     """(grade_id -> typed verdict, reasons a run ended early) from the graded notebooks."""
+    from .isolation import RUN_KEY
+    from .nbsteps import META_KEY
+    from .report import graded_notebooks
+
     found, reasons = {}, []
     for path, nb in graded_notebooks(root, assignment, student):
         run = nb.metadata.get(RUN_KEY, {})
