@@ -17,7 +17,8 @@ def _local_cluster(workers: int, retries: int):
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
+    # one submission per worker at a time: a worker that dies takes no queued submission with it
+    with dask.config.set({"distributed.scheduler.allowed-failures": retries, "distributed.scheduler.worker-saturation": 1.0}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                             memory_limit=0, silence_logs=logging.ERROR)
 
