@@ -17,14 +17,14 @@ work=${MUTATION_WORKDIR:-${TMPDIR:-/tmp}/autograde-mutation}
 jobs=${MUTATION_JOBS:-2}
 py=$repo/.venv/bin/python
 
-# What is mutated: whole modules, and in checks.py / keys.py / grade.py only the pure functions of the core;
+# What is mutated: whole modules, and in checks.py / keys.py / grading/resume.py only the pure functions of the core;
 # the questionnaire verdict policy: the combiner's decision and safety rules, the form guards, and the parts
 # of the scorer that choose the combiner and turn its output into a verdict (quiz/verdict.py is not imported).
 default_targets=(
   'autograde.compare.*' 'autograde.values.*' 'autograde.scoring.*' 'autograde.regions.*' 'autograde.leaks.*'
   'autograde.checks.x__recordable*' 'autograde.checks.x__truth*' 'autograde.checks.x_verdicts*' 'autograde.checks.x__in_place*'
   'autograde.keys.x_current*' 'autograde.keys.x_ensure*' 'autograde.keys.x__digest*' 'autograde.keys.x_key_path*'
-  'autograde.grade.x__fingerprint*' 'autograde.grade.x__done*'
+  'autograde.grading.resume.x_fingerprint*' 'autograde.grading.resume.x_done*'
   'autograde.quiz.combiner.*' 'autograde.quiz.guards.*'
   'autograde.quiz.scorer.x_choose_model*' 'autograde.quiz.scorer.x__fallback_score*' 'autograde.quiz.scorer.x_score_answer*'
 )
