@@ -102,7 +102,11 @@ def test_the_model_reads_the_statistics_of_its_question():
     model = _model([1, 0, 0], [0, 0, 0], features=("q_prior_c",), qstats={"04-7": {"p_c": 5.0}, "*": {"p_c": -5.0}})
     assert model.proba({}, "04-7")[0] > 0.98
     assert model.proba({}, "05-1")[0] < 0.01  # an unlabelled question: the global statistics
-    assert combiner.decide(model, {}, "04-7")[0] == "incorrect"  # decide passes the key on
+
+
+def test_decide_passes_the_question_key_to_the_model():
+    model = _model([1, 0, 0], [0, 0, 0], features=("q_prior_c",), qstats={"04-7": {"p_c": 5.0}, "*": {"p_c": -5.0}})
+    assert combiner.decide(model, {}, "04-7")[0] == "incorrect"
     assert combiner.decide(model, {}, "05-1")[0] != "incorrect"
 
 
