@@ -22,7 +22,7 @@ from .scorer import LANGUAGE_TO_REVIEW, analyse
 
 ORD = {"incorrect": 0, "partial": 1, "correct": 2}
 SYNTH_WEIGHT = 0.0  # the kit's own written dev answers (tests/quiz/dev_*.jsonl): not used, they made real answers worse
-REVIEW_TARGET = 0.13  # share of real answers the combiner may send to review (the guards add a little)
+REVIEW_TARGET = 0.145  # share of real answers the combiner may send to review (the guards add a little)
 C = 0.5
 
 
@@ -119,6 +119,7 @@ def _matrix(feats: list[dict], names: list[str], qstats: dict) -> np.ndarray:
 
 
 PRIOR_WEIGHT = 3.0
+QSTAT_SIGNALS = ("sim_model", "sim_cover", "logw", "logw_ml", "rubric_frac", "sim_best_sent")  # typical values per question
 
 
 def question_stats(ds: "Dataset", m: np.ndarray) -> dict:
@@ -128,7 +129,7 @@ def question_stats(ds: "Dataset", m: np.ndarray) -> dict:
     def mean_of(ii, name):
         xs = [ds.feats[i]["values"][name] for i in ii if name in ds.feats[i]["values"]]
         return float(np.mean(xs)) if xs else None
-    names = ["sim_model", "sim_cover", "logw", "logw_ml"]
+    names = list(QSTAT_SIGNALS)
     glob = {"p_c": float(np.mean(ds.y[idx] == 2)), "p_p": float(np.mean(ds.y[idx] == 1))}
     good = [i for i in idx if ds.y[i] == 2]
     for n in names:

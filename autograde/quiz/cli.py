@@ -24,28 +24,39 @@ def run(args) -> int:
     if getattr(args, "quiz_cmd", None) != "score":
         print("usage: autograde quiz score --in answers.jsonl --out scored.jsonl", file=sys.stderr)
         return 2
-    from .scorer import score_answer
+    from .scorer import batch, score_answer
     src = sys.stdin if args.inp == "-" else open(args.inp, encoding="utf-8")
-    dst = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
-    bad = 0
     try:
-        for n, line in enumerate(src, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                res = score_answer(str(rec["chapter"]), int(rec["q"]), rec.get("answer", ""),
-                                   run_code_checks=not getattr(args, "no_code", False))
-                rec.update(score=res["score"], verdict=res["verdict"], feedback=res["feedback"],
-                           points=res["points"], max=res["max"])
-            except (ValueError, KeyError, TypeError) as e:
-                print(f"line {n}: {e}", file=sys.stderr)
-                bad += 1
-                continue
-            dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        lines = list(enumerate(src, 1))
     finally:
         if src is not sys.stdin:
             src.close()
+    recs, bad = [], 0
+    for n, line in lines:
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            recs.append((n, rec, (str(rec["chapter"]), int(rec["q"]), rec.get("answer", ""))))
+        except (ValueError, KeyError, TypeError) as e:
+            print(f"line {n}: {e}", file=sys.stderr)
+            bad += 1
+    run_code = not getattr(args, "no_code", False)
+    dst = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
+    try:
+        # the whole file at once: code answers run together in one sandbox, texts embedded in one pass
+        with batch([item for _, _, item in recs], run_code_checks=run_code):
+            for n, rec, (ch, q, answer) in recs:
+                try:
+                    res = score_answer(ch, q, answer, run_code_checks=run_code)
+                except (ValueError, KeyError, TypeError) as e:
+                    print(f"line {n}: {e}", file=sys.stderr)
+                    bad += 1
+                    continue
+                rec.update(score=res["score"], verdict=res["verdict"], feedback=res["feedback"],
+                           points=res["points"], max=res["max"])
+                dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
         if dst is not sys.stdout:
             dst.close()
     return 1 if bad else 0

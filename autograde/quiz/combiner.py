@@ -68,8 +68,10 @@ def qkey(q: int, chapter: str) -> str:
 
 
 # per-question features: the question's prior and how this answer compares with its typical answers
-QFEATS = ["q_prior_c", "q_prior_p", "sim_model_rel", "sim_cover_rel", "logw_rel", "logw_ml_rel"]
-_REL = {"sim_model_rel": "sim_model", "sim_cover_rel": "sim_cover", "logw_rel": "logw", "logw_ml_rel": "logw_ml"}
+QFEATS = ["q_prior_c", "q_prior_p", "sim_model_rel", "sim_cover_rel", "logw_rel", "logw_ml_rel", "rubric_frac_rel",
+          "sim_best_sent_rel"]
+_REL = {"sim_model_rel": "sim_model", "sim_cover_rel": "sim_cover", "logw_rel": "logw", "logw_ml_rel": "logw_ml",
+        "rubric_frac_rel": "rubric_frac", "sim_best_sent_rel": "sim_best_sent"}
 
 
 def augment(values: dict, st: dict | None, glob: dict | None) -> dict:

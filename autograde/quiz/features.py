@@ -20,15 +20,20 @@ from .text import STOPWORDS, words
 # the feature sets of the three combiners (see combiner.py)
 LEXICAL = ["rubric_frac", "rubric_any", "rubric_all", "miscon", "logw", "len_ratio", "stop_ratio",
            "code_q", "code_frac", "code_present", "code_q_nocode", "prose_q"]
-EMBED = ["sim_model", "sim_cover", "sim_best_sent", "sim_question", "sim_margin", "sim_rank_top", "sim_hint"]
+# (sim_hint, the similarity to the feedback hints, is computed for diagnosis but not weighed: hints are
+# worded as questions that must not earn their idea, and it added nothing in grouped CV)
+EMBED = ["sim_model", "sim_cover", "sim_best_sent", "sim_question", "sim_margin", "sim_rank_top"]
 LANG_FREE = ["logw_ml", "code_q", "code_frac", "code_present", "code_q_nocode", "prose_q"]
+# per-question features (combiner.augment): the question's label prior, and how far this answer's signals
+# lie from those of the question's correct answers (some rubrics and model answers are harder to match)
+QREL = ["q_prior_c", "q_prior_p", "sim_model_rel", "sim_cover_rel", "sim_best_sent_rel"]
 SETS = {
     # English answers with the model
-    "full": LEXICAL + EMBED + ["q_prior_c", "q_prior_p", "sim_model_rel", "sim_cover_rel", "logw_rel"],
+    "full": LEXICAL + EMBED + QREL + ["logw_rel", "rubric_frac_rel"],
     # no model installed
-    "lexical": LEXICAL + ["q_prior_c", "q_prior_p", "logw_rel"],
+    "lexical": LEXICAL + ["q_prior_c", "q_prior_p", "logw_rel", "rubric_frac_rel"],
     # answers not in English (the rubric phrasings are English)
-    "multilingual": LANG_FREE + EMBED + ["q_prior_c", "q_prior_p", "sim_model_rel", "sim_cover_rel", "logw_ml_rel"],
+    "multilingual": LANG_FREE + EMBED + QREL + ["logw_ml_rel"],
 }
 
 _SENT = re.compile(r"(?<=[.!?。！？])\s+|\n+|(?<=[。！？])")

@@ -17,6 +17,8 @@ def is_copied(answer: str, question: str) -> bool:
     qs = {stem(w) for w in content_words(question)}
     if not a or not qs:
         return False
+    if sum(1 for c in answer if c.isalpha() and ord(c) > 0x24F) >= 4:
+        return False  # words in another script (Thai, Chinese, ...) are the learner's own, not the question's
     novel = a - qs
     return len(novel) <= len(a) // 6 and len(a & qs) >= 0.6 * len(qs)
 

@@ -8,14 +8,17 @@ or review when the combiner is unsure, with the reason in the feedback.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
-from . import codecheck, combiner, features, feedback, guards, semantic
+from . import codecheck, combiner, features, feedback, guards, runner, semantic
 from .rubric import Question, Rubric, load
 from .runner import run_code
 from .split import split_answer
 
 TERM_LIST_CAP = 0.2
+COPIED_SIM = 0.75  # sentence similarity to the question above which an answer that is closer to the question
+# than to the model answer only restates it (real answers reach 0.72 at most in ../shared/quiz-dev)
 LANGUAGE_TO_REVIEW = True  # answers not in English go to review with the multilingual suggestion
 
 
@@ -106,6 +109,13 @@ def analyse(chapter: str, q: int, answer, *, run_code_checks: bool = True,
     prose_text = prose if has_checks else answer
     a.signals = features.compute(rubric, qu, answer, prose_text, code, a.code_frac)
     lang = a.signals.lang
+    v = a.signals.values
+    if (a.signals.has_model and not code.strip() and v.get("sim_question", 0.0) >= COPIED_SIM
+            and v["sim_question"] > v.get("sim_model", 0.0)):
+        # says what the question says (in other words, or in another language) and no more
+        a.flags["copied"] = True
+        a.guard = (0.0, "incorrect", "copied")
+        return a
     if lang == "en" and not has_checks and guards.other_language(answer):
         lang = a.signals.lang = "other"
     if not has_checks and lang == "en" and not qu.list_ok and guards.is_bare_terms(answer):
@@ -241,6 +251,49 @@ def score_answer(chapter: str, q: int, answer: str, *, run_code_checks: bool = T
     if confidence is not None:
         out["confidence"] = round(confidence, 3)
     return out
+
+
+def _items(items) -> list[tuple[str, int, str]]:
+    out = []
+    for ch, q, answer in items:
+        out.append((str(ch), int(q), answer if isinstance(answer, str) else ("" if answer is None else str(answer))))
+    return out
+
+
+@contextlib.contextmanager
+def batch(items, *, run_code_checks: bool = True):
+    """While active, score_answer finds the code answers of `items` [(chapter, q, answer)] already run,
+    all together in ONE sandbox, and their texts already embedded in one model call (a whole
+    questionnaire costs one sandbox start and one encoder pass instead of one per answer)."""
+    items = _items(items)
+    code_items, texts = {}, []
+    for ch, q, answer in items:
+        try:
+            qu = load(ch).questions.get(q)
+        except (KeyError, ValueError):
+            continue
+        if qu is None:
+            continue
+        prose = answer
+        if qu.checks:
+            code, prose = split_answer(answer)
+            if run_code_checks and code.strip():
+                code_items.setdefault(runner._key(code, qu.probe), (code, qu.probe))
+        for t in {answer, prose or answer}:
+            texts.append(t)
+            texts.extend(features.sentences(t))
+    reports = runner.prerun_reports(list(code_items.values())) if code_items else {}
+    if texts and semantic.available():
+        semantic.embed([t for t in dict.fromkeys(texts) if t.strip()])
+    with runner.prerun(reports):
+        yield
+
+
+def score_many(items, *, run_code_checks: bool = True) -> list[dict]:
+    """Grade many answers [(chapter, q, answer)] (e.g. a whole questionnaire) in one batch; results in order."""
+    items = _items(items)
+    with batch(items, run_code_checks=run_code_checks):
+        return [score_answer(ch, q, a, run_code_checks=run_code_checks) for ch, q, a in items]
 
 
 def model_status() -> dict:

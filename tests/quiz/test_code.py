@@ -241,3 +241,31 @@ def test_malformed_values_from_the_sandbox_are_not_decoded():
     for e in bad:
         assert codecheck.value(e) is None, e
         assert runner._enc_or_other(e) == {"t": "other", "type": "unreadable"}
+
+
+def test_score_many_runs_every_code_answer_in_one_sandbox_and_agrees_with_score_answer(monkeypatch):
+    """A whole questionnaire: one sandbox start for its code answers, the same results as one by one."""
+    from autograde.quiz import scorer
+    calls = []
+    real_run_many = runner.run_many
+    monkeypatch.setattr(runner, "run_many", lambda items, **kw: calls.append(len(items)) or real_run_many(items, **kw))
+    items = [("04", 4, "[x*2 for x in a if x % 2]"), ("04", 9, "```python\nt = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[1:,1:]\n```"),
+             ("04", 18, "The gradient tells how the loss changes when a weight changes."), ("04", 12, "")]
+    many = scorer.score_many(items)
+    assert calls == [2]  # the two code answers, together
+    assert [r["verdict"] for r in many] == [r["verdict"] for r in (scorer.score_answer(*it) for it in items)]
+    assert many[3]["verdict"] == "incorrect" and {"uses_listcomp", "odd_doubled"} <= set(many[0]["credited"])
+
+
+def test_cli_scores_the_good_lines_and_names_the_bad_ones(tmp_path, capsys):
+    import argparse
+    inp, out = tmp_path / "a.jsonl", tmp_path / "s.jsonl"
+    inp.write_text(json.dumps({"chapter": "04", "q": 29, "answer": "matrix multiplication"}) + "\nnot json\n"
+                   + json.dumps({"chapter": "04", "q": 99, "answer": "x"}) + "\n")
+    p = argparse.ArgumentParser()
+    add_parser(p.add_subparsers(dest="command"))
+    assert run(p.parse_args(["quiz", "score", "--in", str(inp), "--out", str(out)])) == 1
+    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["q"] == 29
+    err = capsys.readouterr().err
+    assert "line 2:" in err and "line 3:" in err and "no question 99" in err

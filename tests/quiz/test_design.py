@@ -107,3 +107,21 @@ def test_review_always_has_a_reason():
         r = score_answer("04", 20, ans)
         if r["verdict"] == "review":
             assert r["review_reason"] and r["feedback"]
+
+
+def test_the_question_in_other_words_is_copied(with_model):
+    """Restating the question in other words earns nothing (the sentence model sees it)."""
+    q = load("04").questions[31]
+    r = score_answer("04", 31, "Why do we need to set the gradients back to zero?")
+    assert r["verdict"] == "incorrect" and "copied" in r["flags"], (q.question, r)
+    r = score_answer("04", 31, "PyTorch adds new gradients to the ones already stored, so without zeroing them "
+                               "each step would use the sum of all earlier gradients.")
+    assert "copied" not in r["flags"]
+
+
+def test_a_thai_answer_that_keeps_the_english_terms_is_not_a_copied_question(without_model):
+    """Thai or Chinese words are the learner's own even when the technical terms are the question's."""
+    q = load("04").questions[11]
+    terms = " ".join(w for w in q.question.split() if w.strip("?,.").lower() in ("metrics", "validation", "set"))
+    r = score_answer("04", 11, f"{terms} เพราะว่าเราต้องการวัดผลกับข้อมูลที่โมเดลไม่เคยเห็น")
+    assert "copied" not in r["flags"] and r["verdict"] == "review" and r["review_reason"] == "language"
