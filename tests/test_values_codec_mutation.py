@@ -93,3 +93,14 @@ def test_a_lookalike_with_detach_from_another_package_is_not_read():
 
     Detachable.__module__ = "notfastai.core"
     assert wire(Detachable()) == {"t": "other", "type": "Detachable"}
+
+
+def test_the_digest_of_a_large_array_reads_items_json_cannot_write():
+    """Bytes or dates have no sum either: the digest still reads every item, so encode never raises on them."""
+    stamps = np.arange(LARGE).astype("datetime64[s]")
+    data, again = encode(stamps), encode(stamps.copy())
+    assert data["t"] == "sample" and data["sum"] == again["sum"] == data["abssum"]
+    moved = stamps.copy()
+    moved[-1] += 1
+    assert encode(moved)["sum"] != data["sum"]
+    assert encode(np.array([b"ab", b"c"] * (LARGE // 2)))["t"] == "sample"
