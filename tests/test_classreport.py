@@ -102,7 +102,8 @@ def toy_report(tmp_path_factory):
         submission(course, "alice", right)
         submission(course, "bob", {**right, "ex_double": "def double(x):\n    return x + x if isinstance(x, int) else 0"})
         submission(course, "frank", {})
-        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "5", "--sandbox", "off"]) == 0
+        (course / "submitted" / "alice" / ASSIGNMENT / "timestamp.txt").write_text("2026-01-02 10:00:00.000000 UTC")
+        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "5", "--sandbox", "off", "--jobs", "1"]) == 0
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             gb.add_student("zed")
         parser = argparse.ArgumentParser()
@@ -123,7 +124,7 @@ def test_class_report_of_a_graded_course(toy_report):
         assert float(rows[student]["total"]) == grades[student]["total"]
         for gid, cell in grades[student]["cells"].items():
             assert float(rows[student][gid]) == cell["score"] and rows[student][f"{gid} status"] == cell["status"]
-        assert rows[student]["timestamp"]
+    assert rows["alice"]["timestamp"].startswith("2026-01-02T10:00:00") and rows["frank"]["timestamp"] == ""
     assert rows["zed"]["status"] == "missing" and rows["zed"]["total"] == "" and rows["zed"]["test_double"] == ""
     assert rows["bob"]["test_double status"] == "partial" and "double of a string" in rows["bob"]["test_double message"]
     page = (course / "report.html").read_text()

@@ -15,7 +15,7 @@ STUDENT = "example-mixed"
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    return grade_examples(tmp_path_factory, A, students=[STUDENT])
+    return grade_examples(tmp_path_factory, A, "--jobs", "1", students=[STUDENT])
 
 
 def _comments(course):

@@ -33,7 +33,7 @@ def _db(course):
 
 def _grade(course, *extra):
     out = course / "grades.json"
-    assert main(["grade", ASSIGNMENT, "--json", str(out), "--check-timeout", "5", "--sandbox", "off", *extra]) == 0
+    assert main(["grade", ASSIGNMENT, "--json", str(out), "--check-timeout", "5", "--sandbox", "off", "--jobs", "1", *extra]) == 0
     return json.loads(out.read_text())
 
 
