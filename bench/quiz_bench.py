@@ -182,6 +182,7 @@ def main() -> int:
           + "  ".join(f"{k} {passed[k]}/{by[k]}" for k in sorted(by)) + f"   verdicts {dict(verdicts)}")
 
     print("\n== time ==")
+    from autograde.quiz import features
     from autograde.quiz.scorer import score_many
     per = []
     for ch in chapters():
@@ -190,13 +191,15 @@ def main() -> int:
             if r["chapter"] == ch:
                 rows.setdefault(r["q"], r)
         items = [(ch, qn, rows[qn]["answer"] if qn in rows else rubrics[ch][qn].model_answer) for qn in sorted(rubrics[ch])]
-        semantic._CACHE.clear()  # fresh answers: nothing embedded before
+        semantic._CACHE.clear()  # fresh answers: nothing embedded before, chapter texts included
+        features._chapter_vectors_cached.cache_clear()
         t0 = time.perf_counter()
         score_many(items, run_code_checks=not args.no_code)
         per.append((ch, len(items), time.perf_counter() - t0))
     print("whole questionnaire as graded (score_many: one sandbox for its code answers, one encoder pass), "
           "model already loaded: " + ", ".join(f"ch{ch} {n} answers {dt:.2f} s" for ch, n, dt in per))
-    print(f"model load: {semantic.LOAD_SECONDS[0]:.2f} s" if semantic.LOAD_SECONDS else "model load: no model")
+    print(f"model load: {semantic.LOAD_SECONDS[0]:.2f} s" if semantic.LOAD_SECONDS else "model load: no model",
+          f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: times grow with it)")
     if args.json:
         figures["adversarial_pass_rate"] = total / len(adv)
         figures["seconds_per_questionnaire"] = {ch: dt for ch, _, dt in per}

@@ -87,13 +87,23 @@ def _chapter_vectors_cached(ch: str):
     """`_chapter_vectors` for a model that is on."""
     rub = load(ch)
     qs = sorted(rub.questions)
-    model = semantic.embed([rub.questions[q].model_answer or rub.questions[q].question for q in qs])
-    if model is None:
+    # every text of the chapter in ONE encoder call (one call per text costs several times more)
+    groups = {"model": [rub.questions[q].model_answer or rub.questions[q].question for q in qs],
+              "quest": [rub.questions[q].question for q in qs]}
+    for q in qs:
+        groups[("sents", q)] = sentences(rub.questions[q].model_answer)
+        groups[("hints", q)] = [i.hint for i in rub.questions[q].ideas]
+    flat = [t for ts in groups.values() for t in ts]
+    vecs = semantic.embed(flat)
+    if vecs is None:
         return None
-    quest = semantic.embed([rub.questions[q].question for q in qs])
-    sents = {q: semantic.embed(sentences(rub.questions[q].model_answer)) for q in qs}
-    hints = {q: semantic.embed([i.hint for i in rub.questions[q].ideas]) if rub.questions[q].ideas else None
-             for q in qs}
+    out, k = {}, 0
+    for key, ts in groups.items():
+        out[key] = vecs[k:k + len(ts)]
+        k += len(ts)
+    model, quest = out["model"], out["quest"]
+    sents = {q: out[("sents", q)] for q in qs}
+    hints = {q: out[("hints", q)] if rub.questions[q].ideas else None for q in qs}
     return {"qs": qs, "model": model, "quest": quest, "sents": sents, "hints": hints}
 
 

@@ -8,6 +8,7 @@ or review when the combiner is unsure, with the reason in the feedback.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 from dataclasses import dataclass, field
 
@@ -282,9 +283,16 @@ def batch(items, *, run_code_checks: bool = True):
         for t in {answer, prose or answer}:
             texts.append(t)
             texts.extend(features.sentences(t))
-    reports = runner.prerun_reports(list(code_items.values())) if code_items else {}
-    if texts and semantic.available():
-        semantic.embed([t for t in dict.fromkeys(texts) if t.strip()])
+    chapters = sorted({ch for ch, _, _ in items})
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        # the sandbox starts (a few seconds of imports in a subprocess) while this process embeds the texts
+        pending = pool.submit(runner.prerun_reports, list(code_items.values())) if code_items else None
+        if texts and semantic.available():
+            for ch in chapters:
+                with contextlib.suppress(KeyError, ValueError):
+                    features._chapter_vectors(ch)
+            semantic.embed([t for t in dict.fromkeys(texts) if t.strip()])
+        reports = pending.result() if pending is not None else {}
     with runner.prerun(reports):
         yield
 

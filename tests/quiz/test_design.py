@@ -125,3 +125,19 @@ def test_a_thai_answer_that_keeps_the_english_terms_is_not_a_copied_question(wit
     terms = " ".join(w for w in q.question.split() if w.strip("?,.").lower() in ("metrics", "validation", "set"))
     r = score_answer("04", 11, f"{terms} เพราะว่าเราต้องการวัดผลกับข้อมูลที่โมเดลไม่เคยเห็น")
     assert "copied" not in r["flags"] and r["verdict"] == "review" and r["review_reason"] == "language"
+
+
+def test_a_whole_questionnaire_costs_two_encoder_calls(with_model, monkeypatch):
+    """score_many embeds the chapter's texts in one call and every answer in one more (speed, issue 9)."""
+    from autograde.quiz import features
+    features._chapter_vectors_cached.cache_clear()
+    semantic._CACHE.clear()
+    m = semantic._model()
+    calls = []
+    real_encode = m.encode
+    monkeypatch.setattr(m, "encode", lambda texts, *a, **k: calls.append(len(texts)) or real_encode(texts, *a, **k))
+    qs = load("08").questions
+    items = [("08", q, f"My answer to question {q}: " + qs[q].model_answer[:60]) for q in sorted(qs) if not qs[q].checks]
+    res = scorer.score_many(items, run_code_checks=False)
+    assert len(res) == len(items) and len(calls) == 2, calls
+    assert [r["verdict"] for r in res] == [score_answer(*it, run_code_checks=False)["verdict"] for it in items]
