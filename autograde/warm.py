@@ -501,7 +501,7 @@ class WarmServer:
             reason = (f"ran past {limits.wall_seconds:g} s" if timed_out else
                       f"killed: out of memory ({limits.memory_mb} MB)" if details["oom_killed"] else
                       f"the warm kernel server died{': ' + why if why else ''}")
-            return None, sandbox.Outcome(None, b"", why.encode(), timed_out, reason, True, details)
+            return data, sandbox.Outcome(None, b"", why.encode(), timed_out, reason, True, details)
         data = read_private(work / target_name, 256 * 1024 * 1024)
         shutil.rmtree(work, ignore_errors=True)
         rc, log = ans["returncode"], ans.get("log", "").encode()

@@ -259,3 +259,35 @@ def _device_inside(dev: Path, tmp_path: Path) -> None:
     o = sandbox.run([sys.executable, "-c", code], work, readable=[Path(sys.prefix), Path(sys.base_prefix)],
                     devices=[], limits=sandbox.Limits(wall_seconds=60))
     assert o.returncode != 0 and b"True" not in o.stdout
+
+
+KILL_THE_SERVER = ("import os, signal\n"   # the zygote: the child of the namespace's init running autograde.warm
+                   "for p in os.listdir('/proc'):\n"
+                   "    if p.isdigit() and b'autograde.warm' in open(f'/proc/{p}/cmdline', 'rb').read() \\\n"
+                   "            and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] == '1':\n"
+                   "        print('killing', p)\n"
+                   "        os.kill(int(p), signal.SIGKILL)")
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_a_student_killing_the_server_loses_only_their_own_run(tmp_path):
+    grade = {"nbgrader": {"grade": True, "grade_id": "t1", "points": 1, "solution": False, "locked": True, "schema_version": 3}}
+    nb = notebook("x = 21", "print('graded', 2 * x)", KILL_THE_SERVER, "print('never')")
+    nb.cells[1].metadata.update(grade)
+    key = warm.key_for(readable_paths(), hidden_paths(), kernel_env(None), LIMITS, True)
+    first = warm.acquire(key)
+    try:
+        done, o = run(first, nb, tmp_path / "killer")
+    finally:
+        warm.release(first)
+    assert not first.alive() and "server died" in o.reason, o.reason
+    assert done is not None and outputs(done.cells[1]) == "graded 42\n"   # what was saved before still counts
+    second = warm.acquire(key)
+    try:
+        assert second is not first
+        nb, o = run(second, notebook("print('next student')"), tmp_path / "next")
+        assert outputs(nb.cells[0]) == "next student\n" and nb.metadata[RUN_KEY]["status"] == "complete"
+    finally:
+        warm.release(second)
+        warm.shutdown()
