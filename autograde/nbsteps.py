@@ -307,6 +307,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         titles, untouched = cell_titles(nb), untouched_exercises(nb)
         stubs = {i for i, cell in enumerate(nb.cells) if _is_stub(cell)}
+        waiting = unanswered_regions(nb, untouched)
         cells = []
         for index, cell in enumerate(nb.cells):
             cells.append(cell)
@@ -318,12 +319,37 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.outputs = [new_output("stream", name="stdout", text=_feedback_text(cell, gid in untouched) + "\n")]
             elif index in stubs and cell.cell_type == "code":
                 cell.outputs = [new_output("stream", name="stdout", text="Not answered.\n")]
+            elif index in waiting and cell.cell_type == "code" and _errors(cell):
+                cell.outputs = [new_output("stream", name="stdout", text="Not run: the exercise is not answered yet.\n")]
+            elif cell.cell_type == "code" and _errors(cell):  # one line per error, not a page of traceback
+                cell.outputs = [o if o.get("output_type") != "error" else new_output(
+                    "stream", name="stderr", text=f"{o.get('ename', 'Error')}: {str(o.get('evalue', ''))[:300]}\n")
+                    for o in cell.outputs]
             if utils.is_solution(cell) and utils.is_grade(cell) and (META_KEY in cell.metadata or MANUAL_KEY in cell.metadata):
                 if MANUAL_KEY in cell.metadata:  # the instructor's comment is in the Grader note, not twice
                     cell.metadata.nbgrader["comment"] = None
                 cells.append(new_markdown_cell("**Grader:** " + _feedback_text(cell).replace("\n", "  \n")))
         nb.cells = cells
         return nb, resources
+
+
+def unanswered_regions(nb, untouched: set) -> set:
+    """Indices of the cells between an unanswered exercise's previous grade cell and its hidden test cell (its
+    visible self-checks and demos, which can only fail)."""
+    found, pending = set(), []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            if meta.get("grade_id") in untouched:
+                found.update(pending)
+            pending = []
+        else:
+            pending.append(index)
+    return found
+
+
+def _errors(cell) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
 def _is_stub(cell) -> bool:

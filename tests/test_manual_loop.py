@@ -138,6 +138,15 @@ def test_feedback_summary_names_cells_and_an_untouched_notebook_says_not_answere
     assert "Traceback" not in plain and "most recent call last" not in plain
 
 
+def test_feedback_shows_a_students_error_in_one_line():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0", outputs=[nbformat.v4.new_output(
+        "error", ename="ZeroDivisionError", evalue="division by zero", traceback=["Traceback (most recent call last)", "..."])])])
+    from autograde.nbsteps import HideHiddenTests
+
+    out, _ = HideHiddenTests().preprocess(nb, {})
+    assert out.cells[0].outputs == [nbformat.v4.new_output("stream", name="stderr", text="ZeroDivisionError: division by zero\n")]
+
+
 def test_feedback_messages_wrap_one_per_line(loop):
     html = loop["feedback"] if "white-space: pre-wrap" in loop["feedback"] else ""
     assert html, "the feedback page must wrap long output lines"
