@@ -7,6 +7,9 @@ Measured, in this order, on the same machine in one run (the load average is pri
 * the kit with `--jobs 1` (warm kernels, one submission at a time);
 * with --cold, also the kit with `--jobs 1` and cold kernels (c.SandboxedExecute.warm_kernels = False).
 Then the ratios: stock / kit (goal >= 4 with N >= 8 on a 2-core machine) and kit / plain execution (goal <= 1.2).
+Each figure also gives the CPU seconds per submission of the command and its descendants (user + system, from
+getrusage of reaped children): on a machine shared with other jobs the wall-clock figures swing with the load,
+the CPU figures much less (processes killed rather than reaped, e.g. sandboxes torn down, are not counted).
 
 Run: .venv/bin/python bench/speed.py [-n 8] [--cold] [--skip-stock]
 """
@@ -19,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import resource
 import time
 from pathlib import Path
 
@@ -33,6 +37,24 @@ def load() -> str:
     """The machine's load averages (1, 5, 15 min) and core count, as one phrase."""
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+CPU: dict[str, float] = {}   # label -> CPU seconds per submission of the last measurement
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every reaped descendant so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, label: str, n: int) -> tuple[float, subprocess.CompletedProcess]:
+    """Run cmd; (wall seconds, result); records CPU seconds per submission under `label`."""
+    cpu, start = children_cpu(), time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    CPU[label] = (children_cpu() - cpu) / n
+    return elapsed, p
 
 
 def env() -> dict:
@@ -59,7 +81,7 @@ def kit_course(tmp: Path, n: int) -> Path:
     return course
 
 
-def kit_seconds(course: Path, n: int, extra: list[str], config_line: str = "") -> float:
+def kit_seconds(course: Path, n: int, extra: list[str], config_line: str = "", label: str = "kit") -> float:
     """Seconds per submission for `autograde grade` (every submission must score full marks)."""
     config = course / "nbgrader_config.py"
     original = config.read_text()
@@ -68,9 +90,7 @@ def kit_seconds(course: Path, n: int, extra: list[str], config_line: str = "") -
         if config_line:
             config.write_text(original + "\n" + config_line + "\n")
         cmd = [str(BIN / "autograde"), "grade", ASSIGNMENT, "--submissions", "incoming", "--regrade", "--json", str(out)] + extra
-        start = time.perf_counter()
-        p = subprocess.run(cmd, cwd=course, env=env(), capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
+        elapsed, p = timed(cmd, course, label, n)
     finally:
         config.write_text(original)
     if p.returncode != 0 or not out.exists():
@@ -101,10 +121,8 @@ def stock_seconds(tmp: Path, n: int) -> float:
         raise SystemExit(f"nbgrader generate_assignment failed:\n{p.stderr[-3000:]}")
     for i in range(n):
         shutil.copytree(SUBMISSION, course / "submitted" / f"student{i:02d}" / ASSIGNMENT)
-    start = time.perf_counter()
-    p = subprocess.run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"], cwd=course, env=env(),
-                       capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, p = timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"], course,
+                       "stock nbgrader autograde, plain config", n)
     graded = list((course / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb"))
     if p.returncode != 0 or len(graded) != n:
         raise SystemExit(f"nbgrader autograde failed ({p.returncode}, {len(graded)} of {n} graded):\n{p.stderr[-3000:]}")
@@ -118,13 +136,16 @@ def plain_seconds(course: Path) -> float:
             "nb = nbformat.read(sys.argv[1], as_version=4)\nt = time.perf_counter()\n"
             "NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
             "print(time.perf_counter() - t)")
-    start = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code, str(notebook), str(notebook.parent)], env=env(), capture_output=True,
-                       text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, p = timed([sys.executable, "-c", code, str(notebook), str(notebook.parent)], course,
+                       "one plain execution of the solution notebook", 1)
     if p.returncode != 0:
         raise SystemExit(f"executing {notebook} failed:\n{p.stderr[-3000:]}")
     return elapsed
+
+
+def show(row: tuple[str, float]) -> None:
+    """Print one measurement: wall seconds and CPU seconds per submission."""
+    print(f"  {row[0]}: {row[1]:.1f} s per submission ({CPU.get(row[0], float('nan')):.1f} CPU-s)", flush=True)
 
 
 def main() -> None:
@@ -143,20 +164,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="autograde-speed-") as tmp:
         course = kit_course(Path(tmp), args.n)
         rows.append(("one plain execution of the solution notebook", plain_seconds(course)))
-        print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s", flush=True)
+        show(rows[-1])
         if not args.skip_stock:
             rows.append(("stock nbgrader autograde, plain config", stock_seconds(Path(tmp), args.n)))
-            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s per submission", flush=True)
-        rows.append(("kit, default settings", kit_seconds(course, args.n, [])))
-        print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s per submission", flush=True)
+            show(rows[-1])
+        rows.append(("kit, default settings", kit_seconds(course, args.n, [], label="kit, default settings")))
+        show(rows[-1])
         if "--jobs" in jobs_help:
-            rows.append(("kit, --jobs 1", kit_seconds(course, args.n, ["--jobs", "1"])))
-            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s per submission", flush=True)
+            rows.append(("kit, --jobs 1", kit_seconds(course, args.n, ["--jobs", "1"], label="kit, --jobs 1")))
+            show(rows[-1])
         if args.cold:
             extra = ["--jobs", "1"] if "--jobs" in jobs_help else []
             rows.append(("kit, --jobs 1, cold kernels", kit_seconds(course, args.n, extra,
-                                                                   "c.SandboxedExecute.warm_kernels = False")))
-            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s per submission", flush=True)
+                                                                   "c.SandboxedExecute.warm_kernels = False",
+                                                                   "kit, --jobs 1, cold kernels")))
+            show(rows[-1])
     figures = dict(rows)
     kit = figures["kit, default settings"]
     plain = figures["one plain execution of the solution notebook"]
@@ -165,6 +187,9 @@ def main() -> None:
         stock = figures["stock nbgrader autograde, plain config"]
         print(f"stock nbgrader / kit: {stock / kit:.2f}x faster per submission (goal >= 4)")
     print(f"kit / one plain execution: {kit / plain:.2f} (goal <= 1.2)")
+    if "stock nbgrader autograde, plain config" in CPU:
+        print(f"CPU seconds, stock / kit: {CPU['stock nbgrader autograde, plain config'] / CPU['kit, default settings']:.2f}; "
+              f"kit / plain: {CPU['kit, default settings'] / CPU['one plain execution of the solution notebook']:.2f}")
     for name, value in rows:
         if name.startswith("kit,") and name != "kit, default settings":
             print(f"{name} / kit default: {value / kit:.2f}")
