@@ -11,7 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from . import course, intake
+from . import course, intake, release
 
 
 def graded_students(root: Path, assignment: str) -> list[str]:
@@ -65,6 +65,10 @@ def regenerate(root: Path, assignment: str, students: list[str] | None = None, p
             folder = intake.clear_links(root, "feedback", student, assignment)
             outcome = api.generate_feedback(assignment, student, force=True)
             if outcome.get("success"):
+                handed_in = Path(root) / "submitted" / student / assignment
+                original = handed_in if handed_in.is_dir() and not handed_in.is_symlink() else \
+                    Path(root) / "graded" / student / assignment
+                release.stamp_feedback(root, student, assignment, original)  # what Release Feedback reads
                 results[student] = str(folder.relative_to(root))
             else:
                 results[student] = f"error: {_reason(outcome)}"

@@ -82,6 +82,7 @@ def loop(tmp_path_factory):
         html.unlink()
         seen["regenerated"] = feedback.regenerate(course, ASSIGNMENT)
         seen["feedback"] = html.read_text()
+        seen["stamped"] = sorted(p.name for p in html.parent.iterdir())
         seen["feedback_frank"] = (course / "feedback" / "frank" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
         submission(course, "bob", RIGHT)  # a new submission: the automatic verdict changes
         seen["changed"] = _grade(course)
@@ -123,6 +124,10 @@ def test_feedback_is_regenerated_without_regrading_and_names_the_instructor(loop
     html = loop["feedback"]
     assert "SCORED BY THE INSTRUCTOR: 3 of 3 points" in html and COMMENT in html
     assert "PARTIAL: 2 of 3 points" not in html and "will be read by an instructor" not in html
+
+
+def test_regenerated_feedback_can_be_released(loop):
+    assert "timestamp.txt" in loop["stamped"]  # nbgrader's Release Feedback reads it beside the HTML
 
 
 def test_a_changed_automatic_result_flags_the_manual_score_again(loop):
