@@ -188,6 +188,8 @@ def fit_set(ds: Dataset, set_name: str, mask: np.ndarray | None = None, target: 
     """Fit one combiner on the rows in `mask`; its review threshold from learner-grouped inner CV."""
     names = features.SETS[set_name]
     m = train_mask(ds, set_name) & (mask if mask is not None else True)
+    if len(set(ds.y[m])) < 3:
+        return None  # no rows with this set's signals (e.g. the sentence model is off): no such combiner
     qs = question_stats(ds, m)
     X, y, w = _matrix([f for f, k in zip(ds.feats, m) if k], names, qs), ds.y[m], ds.w[m]
     params = _fit(X, y, w)
@@ -275,7 +277,7 @@ def metrics(rows: list[dict], preds: list[tuple[str, float]]) -> dict:
 
 def build_models(ds: Dataset, sets=("full", "lexical", "multilingual")) -> dict:
     """The combiners fitted on every row, thresholds from leave-one-learner-out CV."""
-    return {s: fit_set(ds, s) for s in sets}
+    return {s: m for s in sets if (m := fit_set(ds, s)) is not None}
 
 
 def write_calibration(models: dict, figures: dict, path: Path = combiner.CALIBRATION) -> None:
