@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import course
+from . import classreport, course, feedback
 from .quiz import cli as quiz_cli
 
 
@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_grading_options(p)
     p.set_defaults(func=_demo)
     quiz_cli.add_parser(sub)
+    feedback.add_parser(sub)
+    classreport.add_parser(sub)
     return parser
 
 

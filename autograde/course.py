@@ -104,6 +104,11 @@ def nbgrader_api(root: Path, **overrides):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+def feedback_api(root: Path, **overrides):
+    """An nbgrader API whose feedback step copies no file of the submission: feedback/ gets the HTML only."""
+    return nbgrader_api(root, **{**overrides, "CourseDirectory.ignore": ["*", ".*"]})
+
+
 def assignments(root: Path) -> list[str]:
     """Assignment names: the folders of source/ that hold a notebook."""
     source = root / "source"

@@ -8,10 +8,10 @@ submission into feedback/ and writes through no link planted there.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from . import course, intake, release
+from .grading.collect import reason
 
 
 def graded_students(root: Path, assignment: str) -> list[str]:
@@ -29,11 +29,6 @@ def graded_students(root: Path, assignment: str) -> list[str]:
     return found
 
 
-def _feedback_api(root: Path):
-    """An nbgrader API whose feedback step copies no file of the submission: feedback/ gets the HTML only."""
-    return course.nbgrader_api(root, **{"CourseDirectory.ignore": ["*", ".*"]})
-
-
 def regenerate(root: Path, assignment: str, students: list[str] | None = None, progress=None) -> dict:
     """{student: path of the feedback folder, or the reason it failed} for every graded submission (or `students`)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -42,7 +37,7 @@ def regenerate(root: Path, assignment: str, students: list[str] | None = None, p
     results = {}
     with course.grading_lock(root):
         course.check_gradebook(root)
-        api = _feedback_api(root)
+        api = course.feedback_api(root)
         known = graded_students(root, assignment)
         wanted = known if students is None else students
         with Gradebook(api.coursedir.db_url) as gb:
@@ -71,15 +66,8 @@ def regenerate(root: Path, assignment: str, students: list[str] | None = None, p
                 release.stamp_feedback(root, student, assignment, original)  # what Release Feedback reads
                 results[student] = str(folder.relative_to(root))
             else:
-                results[student] = f"error: {_reason(outcome)}"
+                results[student] = f"error: {reason(outcome)}"
     return results
-
-
-def _reason(outcome: dict) -> str:
-    """The last exception line of nbgrader's log (or its last 300 characters)."""
-    text = "\n".join(filter(None, [outcome.get("log"), outcome.get("error")]))
-    found = re.findall(r"^\s*(?:\[ERROR\]\s*)?((?:\w+\.)*\w+(?:Error|Exception): .+)$", text, flags=re.M)
-    return (found or [text.strip()[-300:] or "nbgrader failed without a message"])[-1][:400]
 
 
 def _run(args, root) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import notebooks
 from ..isolation import RUN_KEY
 from ..nbsteps import META_KEY
+from ..report import instructor_cells
 
 
 def reason(result: dict) -> str:
@@ -65,6 +66,8 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
                     "status": "manual" if manual else typed.get("status", "passed" if grade.score == grade.max_score else "failed"),
                     "message": typed.get("message", ""),
                 }
+    for gid, extra in instructor_cells(root, assignment, student, db_url).items():  # the instructor's comment
+        cells.get(gid, {}).update(extra)
     for gid, mx in gb_cells.items():
         cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
     total = round(sum(c["score"] for c in cells.values()), 4)

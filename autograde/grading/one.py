@@ -46,8 +46,7 @@ def _apis_for(job: Job):
     key = (str(job.root), repr(sorted(overrides.items())))
     if key not in _apis:
         api = course.nbgrader_api(job.root, **overrides)
-        # feedback/ gets the HTML only: the feedback step copies no file of the submission
-        feedback_api = course.nbgrader_api(job.root, **{**overrides, "CourseDirectory.ignore": ["*", ".*"]})
+        feedback_api = course.feedback_api(job.root, **overrides)
         _apis[key] = (api, feedback_api)
     return _apis[key]
 
@@ -87,8 +86,11 @@ def grade_one(job: Job, started=None) -> dict:
             return collect.failed(gb_cells, f"{problem} ({note})" if note else problem)
         release.stamp_secret(staged.path)  # Release Feedback needs one (issue 11)
         stamp = resume.fingerprint(root, staged.path, assignment)
-        if not job.regrade and resume.done(root, student, assignment, stamp):
-            return collect.noted(collect.collect(root, assignment, student, db_url, gb_cells), note)  # graded before
+        if not job.regrade and resume.done(root, student, assignment, stamp):  # graded before
+            result = collect.collect(root, assignment, student, db_url, gb_cells)
+            if any(c["status"] == "manual" for c in result["cells"].values()):  # an instructor scored since: fresh feedback
+                _feedback(feedback_api, job)
+            return collect.noted(result, note)
         if started:
             started(student)
         for area in ("graded", "feedback"):  # nbgrader writes there: no link on the way, planted or old
@@ -98,14 +100,19 @@ def grade_one(job: Job, started=None) -> dict:
             if course.is_course_gradebook(root, db_url):
                 course.check_gradebook(root)  # a gradebook that broke meanwhile stops the run, never marks everyone "error"
             return collect.failed(gb_cells, collect.reason(outcome))
-        intake.clear_links(root, "feedback", student, assignment)
-        feedback_api.generate_feedback(assignment, student, force=True)
-        release.stamp_feedback(root, student, assignment, job.folder / student / assignment)  # for Release Feedback
+        _feedback(feedback_api, job)
         result = collect.noted(collect.collect(root, assignment, student, db_url, gb_cells), note)
         resume.mark_done(root, student, assignment, stamp)
         return result
     finally:
         shutil.rmtree(staged.path.parent, ignore_errors=True)
+
+
+def _feedback(feedback_api, job: Job) -> None:
+    """Write the submission's feedback/ (through no link) and stamp it for Release Feedback."""
+    intake.clear_links(job.root, "feedback", job.student, job.assignment)
+    feedback_api.generate_feedback(job.assignment, job.student, force=True)
+    release.stamp_feedback(job.root, job.student, job.assignment, job.folder / job.student / job.assignment)
 
 
 def grade_job(job: Job) -> dict:
