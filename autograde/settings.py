@@ -34,6 +34,9 @@ class GradingSettings(Configurable):
     processes = Integer(256, help="most processes one submission's sandbox may start").tag(config=True)
     output_mb = Integer(256, help="largest file one submission may write, MB").tag(config=True)
     wall_seconds = Float(3600.0, help="wall-clock limit of one submission's whole run, seconds").tag(config=True)
+    kernel_threads = Integer(0, min=0, help="torch threads of each submission's kernel; 0 shares this machine's cores "
+                                            "among the local workers (cores / workers, at least 1; torch's default on "
+                                            "a --scheduler cluster)").tag(config=True)
     worker_retries = Integer(1, help="times a submission is tried again after its grading worker died (local "
                                      "cluster)").tag(config=True)
 
@@ -62,10 +65,16 @@ class GradingSettings(Configurable):
 
         return cls(config=Config({"GradingSettings": dict(values)}))
 
+    def threads_per_kernel(self) -> int:
+        """kernel_threads, or the local cores shared among the local workers (0, torch's default, on a remote cluster)."""
+        if self.kernel_threads or self.scheduler:
+            return int(self.kernel_threads)
+        return max(1, _cores() // self.workers())
+
     def workers(self) -> int:
         """How many submissions are graded at once on a local cluster."""
-        return self.jobs if self.jobs > 0 else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                                   else os.cpu_count() or 1)
+        return self.jobs if self.jobs > 0 else _cores()
+
 
     def nbgrader_overrides(self) -> dict:
         """nbgrader config (dotted names) for the kit's preprocessors: sandbox limits and questionnaire code runs."""
@@ -78,9 +87,15 @@ class GradingSettings(Configurable):
             "SandboxedExecute.processes": int(self.processes),
             "SandboxedExecute.output_mb": int(self.output_mb),
             "SandboxedExecute.wall_seconds": float(self.wall_seconds),
+            "SandboxedExecute.kernel_threads": self.threads_per_kernel(),
             "SaveTypedGrades.quiz_code_timeout": float(self.quiz_code_timeout),
             "SaveTypedGrades.quiz_sandbox": self.sandbox,
         }
         if self.db_url:
             found["CourseDirectory.db_url"] = self.db_url
         return found
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

@@ -123,3 +123,13 @@ def test_an_unreachable_database_is_an_error_naming_the_fix():
         course.check_database("postgresql://nobody@/none?host=/nonexistent-socket-dir")
     with pytest.raises(course.CourseError, match="not a database URL"):
         course.check_database("not a url")
+
+
+def test_kernels_share_the_cores_among_local_workers():
+    from autograde.settings import GradingSettings, _cores
+
+    assert GradingSettings.from_values({"jobs": 1}).nbgrader_overrides()["SandboxedExecute.kernel_threads"] == _cores()
+    many = GradingSettings.from_values({"jobs": 2 * _cores()})
+    assert many.nbgrader_overrides()["SandboxedExecute.kernel_threads"] == 1
+    assert GradingSettings.from_values({"jobs": 2, "kernel_threads": 3}).threads_per_kernel() == 3
+    assert GradingSettings.from_values({"jobs": 2, "scheduler": "tcp://h:8786"}).threads_per_kernel() == 0
