@@ -21,7 +21,7 @@ def grade_examples(tmp_path_factory, assignment: str, *extra: str, students=None
     try:
         # A questionnaire code answer that loops forever costs its own limit: 10 s, against ~0.3 s for a correct one.
         args = ["grade", assignment, "--submissions", "incoming", "--json", "grades.json", "--check-timeout", "5",
-                "--quiz-code-timeout", "10", *extra]
+                "--quiz-code-timeout", "10", "--jobs", "1", *extra]
         assert main(args) == 0
     finally:
         mp.undo()

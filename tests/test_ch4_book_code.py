@@ -226,7 +226,7 @@ def book_grades(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.chdir(root)
     try:
-        assert main(["grade", A, "--submissions", "incoming", "--json", "grades.json"]) == 0
+        assert main(["grade", A, "--submissions", "incoming", "--json", "grades.json", "--jobs", "1"]) == 0
     finally:
         mp.undo()
     return json.loads((root / "grades.json").read_text())["book"]

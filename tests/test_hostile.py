@@ -112,7 +112,7 @@ def graded(tmp_path_factory):
         _special(course, server.getsockname()[1])
         config = course / "nbgrader_config.py"
         config.write_text(config.read_text() + "\nc.SandboxedExecute.memory_mb = 1536\nc.SandboxedExecute.processes = 64\n")
-        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "5", "--cell-timeout", "30"]) == 0
+        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "5", "--cell-timeout", "30", "--jobs", "1"]) == 0
         results = json.loads((course / "grades.json").read_text())
     finally:
         mp.undo()

@@ -278,7 +278,7 @@ def test_the_venv_command_works_without_an_activated_environment(tmp_path):
     root = make_course(tmp_path / "course")
     (root / "submitted").mkdir()
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "AUTOGRADE_OFFLINE": "1", "LANG": "C.UTF-8"}
-    done = subprocess.run([str(Path(sys.executable).parent / "autograde"), "grade", ASSIGNMENT, "--sandbox", "off"],
+    done = subprocess.run([str(Path(sys.executable).parent / "autograde"), "grade", ASSIGNMENT, "--sandbox", "off", "--jobs", "1"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "alembic" not in done.stderr

@@ -102,7 +102,7 @@ def graded(tmp_path_factory):
             out = course / "submitted" / student / ASSIGNMENT / NB
             out.parent.mkdir(parents=True)
             nbformat.write(nb, str(out))
-        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "10"]) == 0
+        assert main(["grade", ASSIGNMENT, "--json", "grades.json", "--check-timeout", "10", "--jobs", "1"]) == 0
         return course, json.loads((course / "grades.json").read_text())
     finally:
         mp.undo()

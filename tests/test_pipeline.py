@@ -28,7 +28,7 @@ def graded(tmp_path_factory, monkeypatch_module):
     (course / "submitted" / "erin" / ASSIGNMENT).mkdir(parents=True)  # submitted nothing
     submission(course, "frank", {})  # the untouched release
     out = course / "grades.json"
-    assert main(["grade", ASSIGNMENT, "--json", str(out), "--check-timeout", "2"]) == 0
+    assert main(["grade", ASSIGNMENT, "--json", str(out), "--check-timeout", "2", "--jobs", "1"]) == 0
     return course, json.loads(out.read_text())
 
 
