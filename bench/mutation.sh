@@ -19,7 +19,7 @@ py=$repo/.venv/bin/python
 
 # What is mutated: whole modules, and in checks.py / keys.py / grading/resume.py only the pure functions of the core;
 # the questionnaire verdict policy: the combiner's decision and safety rules, the form guards, and the parts
-# of the scorer that choose the combiner and turn its output into a verdict (quiz/verdict.py is not imported).
+# of the scorer that choose the combiner and turn its output into a verdict.
 default_targets=(
   'autograde.compare.*' 'autograde.values.*' 'autograde.scoring.*' 'autograde.regions.*' 'autograde.leaks.*'
   'autograde.checks.x__recordable*' 'autograde.checks.x__truth*' 'autograde.checks.x_verdicts*' 'autograde.checks.x__in_place*'
