@@ -9,16 +9,7 @@ import pytest
 from autograde.quiz import combiner, feedback, guards, scorer, semantic
 from autograde.quiz.combiner import Model
 from autograde.quiz.rubric import load
-
-
-@pytest.fixture(autouse=True)
-def _model_off(monkeypatch):
-    """The policy is tested without the optional sentence model (as the quiz unit tests are)."""
-    monkeypatch.setenv(semantic.ENV, "0")
-    semantic.reset()
-    yield
-    monkeypatch.undo()
-    semantic.reset()
+from tests.quiz.conftest import _model_off  # noqa: F401 (autouse: the policy is tested without the sentence model)
 
 
 def _model(coef, intercept, review_below=0.5, qstats=None, features=("x",)):
