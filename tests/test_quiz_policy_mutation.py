@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograde.quiz import combiner, feedback, guards, scorer, semantic
+from autograde.quiz import combiner, feedback, guards, scorer
 from autograde.quiz.combiner import Model
 from autograde.quiz.rubric import load
 from tests.quiz.conftest import _model_off  # noqa: F401 (autouse: the policy is tested without the sentence model)
