@@ -77,6 +77,21 @@ def _reseed() -> None:
         sys.modules["torch"].seed()
 
 
+def _print_exception() -> None:
+    """Print the exception being handled (a forked child's only report)."""
+    import traceback
+    traceback.print_exc()
+
+
+def _exit_child(code: int) -> None:
+    """End a forked child with `code` after flushing its output; never returns (no atexit, no parent's cleanup)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 def _fork_kernel(cmd: list[str], env: dict | None, cwd, threads: int) -> int:
     """Fork a kernel from this (pre-imported) interpreter, running ipykernel with cmd's arguments; its pid."""
     args = cmd[cmd.index("-f"):] if "-f" in cmd else cmd[3:]
@@ -111,14 +126,9 @@ def _fork_kernel(cmd: list[str], env: dict | None, cwd, threads: int) -> int:
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 0
     except BaseException:
-        import traceback
-        traceback.print_exc()
+        _print_exception()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        _exit_child(code)
 
 
 class _ForkedProcess:
@@ -221,14 +231,9 @@ def _executor(req: dict, slot: Path, log_fd: int) -> None:
                               _kernel_manager_class(int(req.get("threads", 0))))
         code = 0
     except BaseException:
-        import traceback
-        traceback.print_exc()
+        _print_exception()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        _exit_child(code)
 
 
 def _others() -> list[int]:
