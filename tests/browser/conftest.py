@@ -145,3 +145,11 @@ def fill_from(release_nb: Path, solution_nb: Path, out: Path) -> Path:
             cell.source = answer.source
     nbformat.write(nb, str(out))
     return out
+
+
+@pytest.fixture(scope="module")
+def page(chromium, lab):
+    """A browser page on the module's JupyterLab (`lab`, a fixture of each test module)."""
+    page = open_page(chromium, lab)
+    yield page
+    page.context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import toy_course
-from tests.browser.conftest import open_page, running_lab, screenshot
+from tests.browser.conftest import running_lab, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,13 +42,6 @@ def lab(course):
     root, base = course
     with running_lab(root, base / "lab") as lab:
         yield lab
-
-
-@pytest.fixture(scope="module")
-def page(chromium, lab):
-    page = open_page(chromium, lab)
-    yield page
-    page.context.close()
 
 
 def _submission_id(root) -> str:

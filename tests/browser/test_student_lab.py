@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import VALIDATE_MS, fill_from, open_in_lab, open_page, running_lab, screenshot
+from tests.browser.conftest import VALIDATE_MS, fill_from, open_in_lab, running_lab, screenshot
 from tests.paths import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,13 +56,6 @@ def lab(student):
     home, _, base = student
     with running_lab(home, base / "lab") as lab:
         yield lab
-
-
-@pytest.fixture(scope="module")
-def page(chromium, lab):
-    page = open_page(chromium, lab)
-    yield page
-    page.context.close()
 
 
 def _validate(page):
