@@ -154,8 +154,8 @@ def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
 
 def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
     a, k = check.args, check.kind
-    if not isinstance(report, dict) or report.get("ok") is not True:
-        return False, ""
+    if not isinstance(report, dict) or not (report.get("ok") is True or report.get("ran") is True):
+        return False, ""  # a run that ended early (syntax error, exit, time or memory limit) decides nothing
     if k == "true":
         if a["key"] == "instance_state" and not (report.get("has_class") is True and report.get("has_instance") is True):
             return False, ""  # the run's claim counts only for a class the source defines and instantiates
@@ -190,7 +190,7 @@ def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         return any(matches(c, a["expected"]) for c in picked), ""
     if k == "call_table":
         calls = report.get("calls") or []
-        if not report.get("has_function") or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
+        if not (report.get("has_function") or report.get("script_function")) or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
             err = calls[a["call"]].get("error", "") if len(calls) > a["call"] else ""
             return False, f"calling your function failed ({err})" if err else "no function was defined"
         cells = _table_cells(calls[a["call"]])
@@ -224,7 +224,7 @@ def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         return ok, ""
     if k in ("call_equals", "call_tuples"):
         calls = report.get("calls") or []
-        if not report.get("has_function"):
+        if not (report.get("has_function") or report.get("script_function")):
             if a["call"] != 0 or "final" not in report:
                 return False, "no function was defined"
             calls = [{"ok": True, "v": report["final"], "type": report.get("final_type", "")}]  # an expression

@@ -141,6 +141,7 @@ def _fastai_standins(torch):
     return dict(Module=Module, Embedding=Embedding, sigmoid_range=sigmoid_range, create_params=create_params)
 
 
+STDLIB_NAMES = {"operator", "itertools", "functools", "random", "collections", "json", "os", "sys", "io"}
 TORCH_NAMES = {"torch", "tensor", "F", "nn", "Module", "Embedding", "sigmoid_range", "create_params", "plot_function"}
 
 
@@ -179,6 +180,14 @@ def prelude(tree):
     if "L" in used:
         from fastcore.foundation import L
         ns["L"] = L
+    if used & {"array", "ndarray"}:  # fastai exports numpy's array and ndarray
+        import numpy
+        ns.update(array=numpy.array, ndarray=numpy.ndarray)
+    for mod in STDLIB_NAMES & used:  # standard modules fastai's star import brings into a book notebook
+        ns[mod] = __import__(mod)
+    if used & {"partial", "reduce"}:
+        import functools
+        ns.update(partial=functools.partial, reduce=functools.reduce)
     if used & {"Module", "Embedding", "sigmoid_range", "create_params"}:
         import torch
         ns.update(torch=torch, tensor=torch.tensor, F=torch.nn.functional, nn=torch.nn)
@@ -347,6 +356,79 @@ def _error(e):
     return "".join(ch for ch in f"{name}: {text}" if ch.isprintable())[:ERROR_CHARS]
 
 
+def run_statements(body, ns):
+    """Run top-level statements one at a time, like notebook cells: an ordinary exception in one is
+    recorded and the next still runs. Running out of memory ends the run, as do SystemExit and
+    KeyboardInterrupt: a run that hit a limit decides nothing."""
+    import errno
+    errors = []
+    for stmt in body:
+        try:
+            exec(compile(ast.fix_missing_locations(ast.Module(body=[stmt], type_ignores=[])), "<answer>", "exec"), ns)
+        except MemoryError:
+            raise
+        except OSError as e:
+            if e.errno == errno.ENOMEM:
+                raise
+            errors.append(_error(e))
+        except Exception as e:
+            errors.append(_error(e))
+    return errors
+
+
+def _literal(node):
+    """The node is a literal input: a constant, list/tuple of literals, or tensor/array/list of one."""
+    try:
+        ast.literal_eval(node)
+        return True
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        return name in ("tensor", "array", "list", "tuple", "Tensor", "asarray") and _literal(node.args[0])
+    return False
+
+
+def script_params(tree, probe):
+    """For a script that defines no function the probe can call: (indices of its first literal assignments,
+    which become the parameters, or [] when it uses the probe's named inputs such as `ratings` directly);
+    None when it is not such a script. Read from the source, by the grader too (runner.facts)."""
+    args = probe.get("args") or []
+    final_node, _ = final_value_source(tree)
+    if probe.get("type") != "function" or not args or final_node is None or probe_functions(tree, probe):
+        return None
+    if all(isinstance(a, dict) and "__name" in a for a in args[0]):
+        return [] if all(a["__name"] in used_names(tree) for a in args[0]) else None
+    nargs, params = len(args[0]), []
+    for i, stmt in enumerate(tree.body[:-1]):
+        if (len(params) < nargs and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name) and _literal(stmt.value)):
+            params.append(i)
+    return params if len(params) == nargs else None
+
+
+def script_function(tree, setup_ns, probe):
+    """The script as a function of its example inputs (see script_params): the parameters replace its
+    literal inputs and the result is its final value; None when it is not such a script."""
+    params = script_params(tree, probe)
+    if params is None:
+        return None
+    final_node, final_name = final_value_source(tree)
+    body = tree.body[:-1] if final_name is None else tree.body
+    final = ast.Expression(final_node) if final_name is None else ast.Expression(ast.Name(final_name, ast.Load()))
+    final_code = compile(ast.fix_missing_locations(final), "<answer>", "eval")
+
+    def run(*values):
+        ns, stmts = dict(setup_ns), list(body)
+        for k, i in enumerate(params):
+            ns[f"__arg{k}__"] = values[k]
+            stmts[i] = ast.copy_location(ast.Assign(stmts[i].targets, ast.Name(f"__arg{k}__", ast.Load())), stmts[i])
+        run_statements(stmts, ns)
+        return eval(final_code, ns)
+
+    return run
+
+
 def answer(code, probe):
     """Run one answer under its probe; returns the plain report (encoded values, no verdicts)."""
     report = {"ok": False}
@@ -381,15 +463,20 @@ def answer(code, probe):
         mod = ast.Module(body=body, type_ignores=[])
         if kind == "values":
             mod = Recorder().visit(mod)
-        exec(compile(ast.fix_missing_locations(mod), "<answer>", "exec"), ns)
+        errors = run_statements(mod.body, ns)
         if final_node is not None:
-            if final_name is not None:
-                fv = ns.get(final_name)
-            else:
-                fn = Recorder().visit(ast.Expression(final_node)) if kind == "values" else ast.Expression(final_node)
-                fv = eval(compile(ast.fix_missing_locations(fn), "<answer>", "eval"), ns)
-            report["final"] = enc(fv)
-            report["final_type"] = type(fv).__name__[:50]
+            try:
+                if final_name is not None:
+                    if final_name not in ns:
+                        raise NameError(f"name {final_name!r} is not defined")
+                    fv = ns[final_name]
+                else:
+                    fn = Recorder().visit(ast.Expression(final_node)) if kind == "values" else ast.Expression(final_node)
+                    fv = eval(compile(ast.fix_missing_locations(fn), "<answer>", "eval"), ns)
+                report["final"] = enc(fv)
+                report["final_type"] = type(fv).__name__[:50]
+            except Exception as e:
+                errors.append(_error(e))
         tree = ast.parse(code)  # the Recorder rewrote nodes; look at the answer as written
         classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
         if classes:
@@ -410,8 +497,8 @@ def answer(code, probe):
         elif kind == "function":
             funcs = probe_functions(tree, probe)
             calls = []
-            if funcs and callable(ns.get(funcs[-1].name)):
-                f = ns[funcs[-1].name]
+            f = ns.get(funcs[-1].name) if funcs else script_function(tree, setup_ns, probe)
+            if callable(f):
                 for args in probe["args"]:
                     try:
                         args = [setup_ns[a["__name"]] if isinstance(a, dict) and "__name" in a else a for a in args]
@@ -438,7 +525,11 @@ def answer(code, probe):
                         y = [float(a) for a in list(ln.get_ydata())[:MAX_ITEMS]]
                         lines.append({"x": enc(x), "y": enc(y)})
             report["lines"] = lines
-        report["ok"] = True
+        report["ok"] = not errors
+        report["ran"] = True  # every statement was tried; `errors` holds those that failed
+        if errors:
+            report["error"] = errors[0]
+            report["errors"] = errors[:5]
     except SyntaxError as e:
         report["error"] = f"SyntaxError: {str(e.msg)[:100]} (line {e.lineno})"
     except BaseException as e:  # the student's code failed (SystemExit and KeyboardInterrupt included)

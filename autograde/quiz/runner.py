@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from .. import sandbox
+from . import harness
 from .split import _parses, split_answer
 
 HARNESS = Path(__file__).with_name("harness.py")
@@ -103,6 +104,7 @@ def facts(source: str, probe: dict) -> dict:
         "names": sorted(names),
         "has_class": bool(classes),
         "has_function": bool(funcs),
+        "script_function": not funcs and harness.script_params(tree, probe or {}) is not None,
         "has_module": any(base_name(b) == "Module" for c in classes for b in c.bases),
         "has_instance": any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in class_names
                             for n in ast.walk(tree)),
@@ -181,7 +183,9 @@ def _short(text) -> str:
 
 def _clean(frame: dict) -> dict:
     """The values of a child's frame, each checked; unknown keys dropped."""
-    out: dict = {"ok": frame.get("ok") is True}
+    out: dict = {"ok": frame.get("ok") is True, "ran": frame.get("ran") is True}
+    if isinstance(frame.get("errors"), list):
+        out["errors"] = [_short(e) for e in frame["errors"][:5]]
     if not out["ok"]:
         out["error"] = _short(frame.get("error")) or "the code failed"
         if out["error"].startswith("SyntaxError"):

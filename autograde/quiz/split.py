@@ -81,6 +81,12 @@ def _sessions(lines: list[str]) -> tuple[list[str], set[int]]:
     return out, typed
 
 
+def _shows_a_variable(line: str, code: list[str]) -> bool:
+    """A bare name that the code above assigns: the notebook idiom for showing its value."""
+    return line.isidentifier() and bool(code) and re.search(
+        rf"(^|\n)[ \t]*{re.escape(line)}[ \t]*([-+*/@]?=[^=]|,)", "\n".join(code)) is not None
+
+
 def _classify(lines: list[str], typed: set[int] = frozenset()) -> tuple[list[str], list[str]]:
     code, prose = [], []
     for i, ln in enumerate(lines):
@@ -88,7 +94,7 @@ def _classify(lines: list[str], typed: set[int] = frozenset()) -> tuple[list[str
         if not stripped:
             continue
         cont = bool(code) and (ln[:1].isspace() or stripped.startswith((")", "]", "}")))
-        if stripped.startswith("#") or i in typed:
+        if stripped.startswith("#") or i in typed or _shows_a_variable(stripped, code):
             code.append(ln)
         elif (cont or _CODEY.search(ln)) and (_parses("\n".join(code + [ln])) or _parses(stripped)
                                               or stripped.endswith(":") or cont):

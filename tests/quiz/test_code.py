@@ -39,6 +39,16 @@ ANSWERS = [
     ("04", 34, "x = torch.linspace(-2, 2, 50)\nplt.plot(x, torch.sigmoid(x))"),
     ("04", 26, "def f(a, b):\n    return zip(a, b)"),
     ("05", 4, "L(range(10)).filter(lambda x: x % 2 == 0).map(lambda x: x**2)"),
+    # run like notebook cells: a failing line (an undefined name, a Colab path) does not hide the rest
+    ("04", 26, "def pairs(a, b):\n    return list(zip(a, b))\n\nL(zip(a, b))"),
+    ("04", 26, "def pairs(a, b):\n    return list(zip(a, c))\n\npairs([1], 'a')"),
+    ("04", 4, "[2*x for x in lst if x % 2 == 1]"),
+    # names a book notebook has from `from fastai.vision.all import *`
+    ("04", 9, "data = [[1,2,3],[4,5,6],[7,8,9]]\nt = tensor(array(data)) * 2\nt[1:,1:]"),
+    # a script on its own example inputs is checked as a function of those inputs
+    ("08", 7, "x = [2, 5, 7]\ny = [3, 9, 4]\nres = 0\nfor i in range(len(x)):\n    res += x[i] * y[i]\nres"),
+    ("08", 7, "x = [2, 5, 7]\ny = [3, 9, 4]\nsum(x) + sum(y)"),
+    ("08", 5, "pd.crosstab(ratings['user'], ratings['movie'], values=ratings['rating'], aggfunc='sum')"),
 ] + [("04", 4, text) for text in STUDENT_FORMS]
 _REPORTS: dict = {}
 
@@ -71,6 +81,29 @@ def test_bottom_right_means_rows_and_columns_from_one():
 def test_list_comprehension_behaviour():
     assert passed("04", 4, "[x*2 for x in a if x % 2]") == {"uses_listcomp", "odd_doubled"}
     assert passed("04", 4, "[2*x for x in a if x % 2 == 0]") == {"uses_listcomp"}
+
+
+def test_a_failing_line_costs_only_what_depends_on_it():
+    assert passed("04", 26, "def pairs(a, b):\n    return list(zip(a, b))\n\nL(zip(a, b))") == {"pairs", "tuples", "general"}
+    assert passed("04", 26, "def pairs(a, b):\n    return list(zip(a, c))\n\npairs([1], 'a')") == set()
+    assert passed("04", 4, "[2*x for x in lst if x % 2 == 1]") == {"uses_listcomp", "odd_doubled"}
+    rep = _REPORTS[_key("04", 26, "def pairs(a, b):\n    return list(zip(a, b))\n\nL(zip(a, b))")]
+    assert rep["ok"] is False and rep["ran"] is True and rep["error"].startswith("NameError")
+
+
+def test_the_book_notebook_names_are_there():
+    assert passed("04", 9, "data = [[1,2,3],[4,5,6],[7,8,9]]\nt = tensor(array(data)) * 2\nt[1:,1:]") == {
+        "base", "doubled", "bottom_right"}
+
+
+def test_a_script_on_its_own_inputs_is_checked_as_a_function_of_them():
+    loop = "x = [2, 5, 7]\ny = [3, 9, 4]\nres = 0\nfor i in range(len(x)):\n    res += x[i] * y[i]\nres"
+    assert passed("08", 7, loop) == {"integers", "floats", "plain_python"}
+    assert passed("08", 7, "x = [2, 5, 7]\ny = [3, 9, 4]\nsum(x) + sum(y)") == {"plain_python"}
+    crosstab = "pd.crosstab(ratings['user'], ratings['movie'], values=ratings['rating'], aggfunc='sum')"
+    assert passed("08", 5, crosstab) == {"ratings_in_cells", "users_rows"}
+    assert runner.facts(loop, load("08").questions[7].probe)["script_function"] is True
+    assert runner.facts("def f(a, b):\n    return 1", load("08").questions[7].probe)["script_function"] is False
 
 
 def test_plots_are_checked_through_line_data():
