@@ -159,7 +159,12 @@ def test_code_failing_some_check_is_never_correct():
 
 
 def test_an_answer_without_evidence_is_not_correct():
-    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.2499) == ("incorrect", 0.1, "no_evidence")
+    # on the topic but in other words than the model answer, and the combiner would pass it: a person decides
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.2499) == ("review", 0.9, "no_evidence")
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.14) == ("review", 0.9, "no_evidence")
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.1399) == ("incorrect", 0.1, "no_evidence")
+    assert S("partial", 0.5, has_model=True, prose_q=1, sim_model=0.2) == ("incorrect", 0.1, "no_evidence")
+    assert combiner.OFF_TOPIC_SIM == 0.14
     assert S("correct", 0.05, has_model=True, code_q_nocode=1) == ("incorrect", 0.05, "no_evidence")
     assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.25) == ("correct", 0.9, "")
     assert S("correct", 0.9, has_model=True, prose_q=1, rubric_any=1, sim_model=0.0) == ("correct", 0.9, "")

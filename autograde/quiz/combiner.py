@@ -102,6 +102,7 @@ def decide(model: Model, values: dict, key: str = "") -> tuple[str, float, float
 
 
 EVIDENCE_SIM = 0.25  # below this similarity to the model answer, with no rubric idea found: no evidence
+OFF_TOPIC_SIM = 0.14  # below this, not even a terse answer on the topic (off-topic text scores up to ~0.17)
 
 
 def safety(verdict: str, score: float, values: dict, has_model: bool, pure_code: bool = False) -> tuple[str, float, str]:
@@ -120,6 +121,8 @@ def safety(verdict: str, score: float, values: dict, has_model: bool, pure_code:
         return verdict, min(score, 0.6), ""
     if (values.get("prose_q") or values.get("code_q_nocode")) and not values.get("rubric_any"):
         if has_model and values.get("sim_model", 0.0) < EVIDENCE_SIM:
+            if verdict == "correct" and values.get("sim_model", 0.0) >= OFF_TOPIC_SIM:
+                return "review", score, "no_evidence"  # terse answers in other words: a person decides
             return "incorrect", min(score, 0.1), "no_evidence"
         if not has_model and verdict == "correct":
             return "review", score, "no_evidence"
