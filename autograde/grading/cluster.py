@@ -1,7 +1,11 @@
 """Fan submissions out over Dask workers: a local cluster of processes (--jobs), or a running scheduler
-(--scheduler) whose workers run the kit's environment and see the course folder at the same path."""
+(--scheduler) whose workers run the kit's environment and see the course folder at the same path.
+
+The local cluster is kept for the rest of the process (closed at exit): a process that grades several
+assignments (`autograde demo`) starts its workers, and their warm kernel servers, once."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import uuid
@@ -10,17 +14,50 @@ from .. import course
 from . import collect
 from .one import Job, grade_job
 
-KEY_PREFIX = "grade-"  # task keys are grade-<student>-<run id>
+KEY_PREFIX = "grade-"  # task keys are (grade-<run id>, <student>): one task group per run
 
 
 def _local_cluster(workers: int, retries: int):
     import dask
     from dask.distributed import LocalCluster
 
-    # one submission per worker at a time: a worker that dies takes no queued submission with it
+    # one submission per worker thread at a time (run() feeds them so): a dying worker takes no queued one with it
     with dask.config.set({"distributed.scheduler.allowed-failures": retries, "distributed.scheduler.worker-saturation": 1.0}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                             memory_limit=0, silence_logs=logging.ERROR)
+
+
+_local: dict = {}  # (workers, retries) -> (LocalCluster, Client) of this process
+
+
+def _local_client(workers: int, retries: int):
+    """This process's local cluster of `workers` processes and a client of it, started on first use."""
+    found = _local.get((workers, retries))
+    if found is not None and found[1].status == "running" and found[0].status.name == "running":
+        return found[1]
+    close_local()
+    cluster = _local_cluster(workers, retries)
+    _local[(workers, retries)] = (cluster, _client(cluster))
+    return _local[(workers, retries)][1]
+
+
+def _client(cluster):
+    from dask.distributed import Client
+
+    return Client(cluster)
+
+
+def close_local() -> None:
+    """Stop this process's local cluster (its workers and their warm servers), if one is running."""
+    while _local:
+        cluster, client = _local.popitem()[1]
+        try:
+            client.close()
+        finally:
+            cluster.close()
+
+
+atexit.register(close_local)
 
 
 def _check_workers(client, root) -> None:
@@ -41,6 +78,21 @@ def _died(exc: BaseException, tries: int | None) -> str:
             f"{str(exc)[:200]}); the others were graded. Grade it again alone (--jobs 1) to see why")
 
 
+def _feed(client, running, futures: dict, waiting: list, run_id: str) -> None:
+    """Submit waiting jobs until as many are in flight as the cluster has worker threads now (at least one).
+
+    Submissions are handed out only as threads free up: a task this small is never queued on the scheduler
+    (worker-saturation applies only to large task groups), so submitting all at once would assign them to
+    workers up front, and a worker that died would take its queued submissions with it."""
+    room = max(1, sum(client.nthreads().values())) - len(futures)
+    while waiting and room > 0:
+        job = waiting.pop()
+        future = client.submit(grade_job, job, key=(f"{KEY_PREFIX}{run_id}", job.student), pure=False)
+        futures[future] = job
+        running.add(future)
+        room -= 1
+
+
 def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -> dict:
     """{student: result} for every job, graded on Dask; a job whose worker died is an 'error' with the reason."""
     from dask.distributed import Client, as_completed
@@ -48,7 +100,6 @@ def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -
 
     if not jobs:
         return {}
-    cluster = None
     if scheduler:
         try:
             client = Client(scheduler, timeout="30s")
@@ -56,16 +107,15 @@ def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -
             raise course.CourseError(f"no Dask scheduler answers at {scheduler} ({exc}); start one with "
                                      "`dask scheduler`, or leave out --scheduler to grade on this machine") from None
     else:
-        cluster = _local_cluster(min(workers, len(jobs)), retries)
-        client = Client(cluster)
+        client = _local_client(workers, retries)
     run_id = uuid.uuid4().hex[:8]
-    results, futures = {}, {}
+    results, futures, waiting = {}, {}, list(reversed(jobs))
     try:
         _check_workers(client, jobs[0].root)
-        for job in jobs:
-            futures[client.submit(grade_job, job, key=f"{KEY_PREFIX}{job.student}-{run_id}", pure=False)] = job
-        for future in as_completed(futures):
-            job = futures[future]
+        running = as_completed()
+        _feed(client, running, futures, waiting, run_id)
+        for future in running:
+            job = futures.pop(future)
             if future.status == "error":
                 exc = future.exception()
                 if not isinstance(exc, KilledWorker):
@@ -75,9 +125,10 @@ def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -
                 result = future.result()
             results[job.student] = result
             reporter.finished(job.student, result)
+            _feed(client, running, futures, waiting, run_id)
     finally:
-        client.cancel(list(futures))
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if futures:
+            client.cancel(list(futures))
+        if scheduler:
+            client.close()
     return results
