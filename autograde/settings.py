@@ -77,7 +77,7 @@ class GradingSettings(Configurable):
 
 
     def nbgrader_overrides(self) -> dict:
-        """nbgrader config (dotted names) for the kit's preprocessors: sandbox limits and questionnaire code runs."""
+        """nbgrader config (dotted names) for the kit's preprocessors (sandbox limits, questionnaire code runs) and nbconvert."""
         found = {
             "SandboxedExecute.timeout": int(self.cell_timeout),
             "SandboxedExecute.check_timeout": float(self.check_timeout),
@@ -90,6 +90,9 @@ class GradingSettings(Configurable):
             "SandboxedExecute.kernel_threads": self.threads_per_kernel(),
             "SaveTypedGrades.quiz_code_timeout": float(self.quiz_code_timeout),
             "SaveTypedGrades.quiz_sandbox": self.sandbox,
+            # nbconvert validates the whole notebook after each of the ~8 steps of a conversion by default: once,
+            # after the last step, checks the same result (each submission is converted three times)
+            "Exporter.optimistic_validation": True,
         }
         if self.db_url:
             found["CourseDirectory.db_url"] = self.db_url

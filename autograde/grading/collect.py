@@ -66,8 +66,9 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
                     "status": "manual" if manual else typed.get("status", "passed" if grade.score == grade.max_score else "failed"),
                     "message": typed.get("message", ""),
                 }
-    for gid, extra in instructor_cells(root, assignment, student, db_url).items():  # the instructor's comment
-        cells.get(gid, {}).update(extra)
+    if any(c["status"] == "manual" for c in cells.values()):  # the instructor's comment (read only when one scored)
+        for gid, extra in instructor_cells(root, assignment, student, db_url).items():
+            cells.get(gid, {}).update(extra)
     for gid, mx in gb_cells.items():
         cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
     total = round(sum(c["score"] for c in cells.values()), 4)
