@@ -104,13 +104,16 @@ def test_the_reference_grades_are_what_the_answers_earn(reference):
 
 
 def test_parallel_workers_give_the_same_grades_written_once(tmp_path, reference):
+    from autograde import course
+    from autograde.grading import cluster
+
     root = toy_class(tmp_path / "course")
     assert grade_cli(root, "--jobs", "2") == reference
-    from autograde import course
-
+    first = dict(cluster._local)
     assert rows(course.default_db_url(root)) == {"ann": (1, 2), "ben": (1, 2), "cal": (1, 2)}
     stamp = (root / "graded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_mtime_ns
     assert grade_cli(root, "--jobs", "2") == reference           # resumed: nothing graded again
+    assert first and cluster._local == first                     # the same workers (and warm servers) again
     assert (root / "graded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_mtime_ns == stamp
     assert not any((root / ".grading").glob("staging/*"))
 
@@ -151,6 +154,33 @@ def test_a_worker_killed_mid_run_costs_only_its_submission_on_a_running_cluster(
     victim = results.pop(VICTIM)
     assert victim["status"] == "error" and "worker died" in victim["reason"] and victim["total"] == 0
     assert results == reference                                  # everyone else graded as usual
+
+
+def test_submissions_are_handed_out_one_per_worker_thread():
+    from autograde.grading import cluster
+
+    class Client:
+        threads = {"a": 1, "b": 1}
+
+        def nthreads(self):
+            return dict(self.threads)
+
+        def submit(self, fn, job, key, pure):
+            return (key, job)
+
+    class Running(list):
+        add = list.append
+
+    client, running, futures = Client(), Running(), {}
+    waiting = [type("Job", (), {"student": s})() for s in ("c", "b", "a")]   # handed out from the end
+    cluster._feed(client, running, futures, waiting, "r1")
+    assert [key for key, _ in running] == [("grade-r1", "a"), ("grade-r1", "b")] and len(waiting) == 1
+    cluster._feed(client, running, futures, waiting, "r1")          # nothing finished: nothing more in flight
+    assert len(futures) == 2
+    futures.pop(running[0])
+    client.threads = {}                                              # every worker restarting: still one at a time
+    cluster._feed(client, running, futures, waiting, "r1")
+    assert len(futures) == 1 and len(waiting) == 1
 
 
 def _postgres_bin() -> Path | None:

@@ -27,18 +27,24 @@ def _local_cluster(workers: int, retries: int):
                             memory_limit=0, silence_logs=logging.ERROR)
 
 
-_local: dict = {}  # (workers, retries) -> (LocalCluster, Client) of this process
+_local: dict = {}  # (most workers, retries) -> (LocalCluster, Client) of this process
 
 
-def _local_client(workers: int, retries: int):
-    """This process's local cluster of `workers` processes and a client of it, started on first use."""
-    found = _local.get((workers, retries))
-    if found is not None and found[1].status == "running" and found[0].status.name == "running":
-        return found[1]
-    close_local()
-    cluster = _local_cluster(workers, retries)
-    _local[(workers, retries)] = (cluster, _client(cluster))
-    return _local[(workers, retries)][1]
+def _local_client(workers: int, most: int, retries: int):
+    """This process's local cluster (at most `most` worker processes, started on first use), grown to `workers`."""
+    found = _local.get((most, retries))
+    if found is None or found[1].status != "running" or found[0].status.name != "running":
+        close_local()
+        cluster = _local_cluster(workers, retries)
+        found = _local[(most, retries)] = (cluster, _client(cluster))
+    cluster, client = found
+    if len(cluster.worker_spec) < workers:  # a run with more submissions than the last one
+        cluster.scale(workers)
+        try:
+            client.wait_for_workers(workers, timeout=120)
+        except TimeoutError:  # grade on those that started: more are handed work as they join
+            pass
+    return client
 
 
 def _client(cluster):
@@ -107,7 +113,7 @@ def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -
             raise course.CourseError(f"no Dask scheduler answers at {scheduler} ({exc}); start one with "
                                      "`dask scheduler`, or leave out --scheduler to grade on this machine") from None
     else:
-        client = _local_client(workers, retries)
+        client = _local_client(min(workers, len(jobs)), workers, retries)
     run_id = uuid.uuid4().hex[:8]
     results, futures, waiting = {}, {}, list(reversed(jobs))
     try:
