@@ -28,10 +28,12 @@ MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024
 
 def fastai_home() -> Path:
     """fastai's home folder (config and data), created on the host so the sandbox can read it."""
-    from fastai.data.external import fastai_cfg
+    home = Path(os.environ.get("FASTAI_HOME", "~/.fastai")).expanduser().resolve()
+    if not (home / "config.ini").is_file():  # importing fastai costs seconds: only when its config is missing
+        from fastai.data.external import fastai_cfg
 
-    fastai_cfg()  # writes config.ini on first use
-    return Path(os.environ.get("FASTAI_HOME", "~/.fastai")).expanduser().resolve()
+        fastai_cfg()  # writes config.ini on first use
+    return home
 
 
 def readable_paths() -> list[Path]:
@@ -55,6 +57,7 @@ def kernel_env(check_timeout: float | None) -> dict:
         "FASTAI_HOME": str(fastai_home()),
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **warm.THREAD_ENV,  # idle torch threads sleep instead of spinning on a shared machine
     }
     return env
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import course, notebooks
 from .checks import GRADING_ENV, RECORD_ENV, RESULT_MIME
+from .warm import THREAD_ENV
 
 KEYS_DIR = "keys"
 
@@ -31,16 +32,14 @@ def _execute_recording(path: Path):
     from nbclient.exceptions import CellExecutionError
 
     nb = notebooks.read(path)
-    saved = {k: os.environ.get(k) for k in (RECORD_ENV, GRADING_ENV)}
-    os.environ[RECORD_ENV] = "1"
-    os.environ.pop(GRADING_ENV, None)
+    # the kernel alone runs in key mode; idle OpenMP threads sleep instead of spinning (a busy machine)
+    env = {k: v for k, v in os.environ.items() if k != GRADING_ENV}
+    env.update({RECORD_ENV: "1", **THREAD_ENV})
     try:
-        NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(nb, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
     except CellExecutionError as exc:
         raise course.CourseError(f"{path}: the solution fails its own checks or errors; fix the notebook:\n{str(exc)[-1500:]}") from exc
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return nb
 
 
