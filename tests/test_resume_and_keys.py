@@ -145,3 +145,9 @@ def test_a_planted_marker_link_is_never_followed(root, tmp_path):
     folder = intake.clear_links(root, "graded", "alice", "hw")
     (folder / grade.DONE_MARKER).symlink_to(target)
     assert not grade._done(root, "alice", "hw", "abc")
+
+
+def test_a_marker_that_is_not_text_means_grade_again(root):
+    marker = intake.clear_links(root, "graded", "alice", "hw") / grade.DONE_MARKER
+    marker.write_bytes(b"\xff\xfeabc")                       # a damaged or planted marker: no crash, no skip
+    assert not grade._done(root, "alice", "hw", "abc")
