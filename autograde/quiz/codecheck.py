@@ -139,6 +139,11 @@ def _reference_matches(ref, inp, out) -> bool:
     return matches(value(out), want)
 
 
+def _callable(report: dict) -> bool:
+    """The source defines a function the probe calls, or is a script on its own example inputs (runner.facts)."""
+    return bool(report.get("has_function") or report.get("script_function"))
+
+
 ITERATOR_TYPES = {"zip", "map", "filter", "generator", "list_iterator", "tuple_iterator", "range_iterator",
                   "enumerate", "reversed", "chain", "islice"}
 
@@ -190,7 +195,7 @@ def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         return any(matches(c, a["expected"]) for c in picked), ""
     if k == "call_table":
         calls = report.get("calls") or []
-        if not (report.get("has_function") or report.get("script_function")) or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
+        if not _callable(report) or len(calls) <= a["call"] or not calls[a["call"]].get("ok"):
             err = calls[a["call"]].get("error", "") if len(calls) > a["call"] else ""
             return False, f"calling your function failed ({err})" if err else "no function was defined"
         cells = _table_cells(calls[a["call"]])
@@ -224,7 +229,7 @@ def _evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
         return ok, ""
     if k in ("call_equals", "call_tuples"):
         calls = report.get("calls") or []
-        if not (report.get("has_function") or report.get("script_function")):
+        if not _callable(report):
             if a["call"] != 0 or "final" not in report:
                 return False, "no function was defined"
             calls = [{"ok": True, "v": report["final"], "type": report.get("final_type", "")}]  # an expression

@@ -528,8 +528,7 @@ def answer(code, probe):
         report["ok"] = not errors
         report["ran"] = True  # every statement was tried; `errors` holds those that failed
         if errors:
-            report["error"] = errors[0]
-            report["errors"] = errors[:5]
+            report["error"] = errors[0]  # the first failing line, shown in the feedback
     except SyntaxError as e:
         report["error"] = f"SyntaxError: {str(e.msg)[:100]} (line {e.lineno})"
     except BaseException as e:  # the student's code failed (SystemExit and KeyboardInterrupt included)

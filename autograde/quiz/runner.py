@@ -184,8 +184,6 @@ def _short(text) -> str:
 def _clean(frame: dict) -> dict:
     """The values of a child's frame, each checked; unknown keys dropped."""
     out: dict = {"ok": frame.get("ok") is True, "ran": frame.get("ran") is True}
-    if isinstance(frame.get("errors"), list):
-        out["errors"] = [_short(e) for e in frame["errors"][:5]]
     if not out["ok"]:
         out["error"] = _short(frame.get("error")) or "the code failed"
         if out["error"].startswith("SyntaxError"):
