@@ -1,7 +1,7 @@
 """nbgrader settings for the kit; `autograde` loads this file, and so do nbgrader's own commands."""
 from pathlib import Path
 
-from autograde.nbsteps import FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_DIRS, GRADING_PREPROCESSORS, SANITIZE_PREPROCESSORS
+from autograde.nbsteps import FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_DIRS, FeedbackExporter, GRADING_PREPROCESSORS, SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
 
@@ -37,4 +37,5 @@ c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 
 c.Autograde.autograde_preprocessors = GRADING_PREPROCESSORS
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+c.GenerateFeedback.exporter_class = FeedbackExporter  # nbconvert's HTML export without its slow re-parse
 c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS  # the kit's feedback page first

@@ -42,27 +42,12 @@ def _cells(root: Path, assignment: str, gb) -> list[dict]:
     return cells
 
 
-def _typed(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
-    """(grade_id -> typed verdict, reasons a run ended early) from the graded notebooks."""
-    from .isolation import RUN_KEY
-    from .nbsteps import META_KEY
-    from .report import graded_notebooks
-
-    found, reasons = {}, []
-    for path, nb in graded_notebooks(root, assignment, student):
-        run = nb.metadata.get(RUN_KEY, {})
-        if isinstance(run, dict) and run.get("status") not in (None, "complete"):
-            reasons.append(f"{path.name}: {run.get('reason') or run.get('status')}")
-        for cell in nb.cells:
-            if isinstance(cell.metadata.get(META_KEY), dict) and notebooks.grade_id(cell):
-                found[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
-    return found, reasons
-
-
 def class_results(root: Path, assignment: str) -> dict:
     """{"cells": [...], "students": {id: {status, total, max, timestamp, reason, cells: {gid: {score, max, status,
     message}}}}}; a student without a submission has status 'missing' and scores None."""
     from nbgrader.api import Gradebook, MissingEntry
+
+    from .grading.collect import graded_notes
 
     course.check_assignment(root, assignment)
     db_url = course.load_config(root).CourseDirectory.db_url
@@ -82,7 +67,7 @@ def class_results(root: Path, assignment: str) -> dict:
                                      "cells": {c["id"]: {"score": None, "max": c["max"], "status": "missing", "message": ""}
                                                for c in cells}}
                 continue
-            typed, reasons = _typed(root, assignment, student)
+            typed, reasons = graded_notes(root, assignment, student)
             graded = {}
             for nb in submission.notebooks:
                 for grade in nb.grades:

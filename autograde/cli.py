@@ -80,15 +80,28 @@ def _grade(args, root):
 
 
 def _demo(args, root):
-    from . import examples
+    from rich.console import Console
+
+    from . import examples, report
+    from .grading import batch
+    from .grading.progress import Bar
     from .release import collect_examples, release
 
     release(root)
-    for name in examples.plans():
+    names = list(examples.plans())
+    for name in names:
         examples.build(root, name)
         # As `nbgrader collect` leaves them (with timestamps): the formgrader counts only submitted/.
         collect_examples(root, root / examples.EXAMPLES_DIR, name)
-        _grade_and_show(root, name, root / "submitted", args)
+    # every assignment's submissions in one run: one queue keeps all workers busy to the end
+    with Bar(f"{len(names)} assignments", Console(stderr=True)) as bar:
+        graded = batch.grade_many(root, [(name, root / "submitted") for name in names], settings_from_args(root, args),
+                                  bar, regrade=args.regrade)
+    for name in names:
+        report.print_table(name, graded[name], Console())
+    if args.json:
+        report.write_json(graded, Path(args.json))
+        Console().print(f"wrote {args.json} (grades by assignment)")
     return 0
 
 

@@ -63,19 +63,18 @@ def graded_notebooks(root: Path, assignment: str, student: str) -> list:
     return found
 
 
-def instructor_cells(root: Path, assignment: str, student: str, db_url: str) -> dict:
+def instructor_cells(root: Path, assignment: str, student: str, db_url: str, graded=None) -> dict:
     """grade_id -> what the JSON says of a cell an instructor scored: status 'manual', scored_by, the instructor's
     comment as its message (the automatic status and message kept as auto_status / auto_message).
 
-    Merge it into each cell of grade.collect: `cells[gid].update(found.get(gid, {}))`."""
+    `graded`: the submission's grading.collect.GradedCopy when already read. Merge the result into each cell of
+    grade.collect: `cells[gid].update(found.get(gid, {}))`."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .nbsteps import META_KEY, comment_anchors
+    from .grading.collect import read_graded
 
-    typed, anchors = {}, {}
-    for _, nb in graded_notebooks(root, assignment, student):
-        anchors.update({gid: (nb, anchor) for gid, anchor in comment_anchors(nb).items()})
-        typed.update({notebooks.grade_id(c): c.metadata[META_KEY] for c in nb.cells if META_KEY in c.metadata})
+    graded = read_graded(root, assignment, student) if graded is None else graded
+    typed, anchors = graded.verdicts, graded.anchors
     found = {}
     with Gradebook(db_url) as gb:
         try:
@@ -87,7 +86,7 @@ def instructor_cells(root: Path, assignment: str, student: str, db_url: str) -> 
             for grade in nb.grades:
                 if grade.manual_score is None:
                     continue
-                anchor = anchors.get(grade.name, (None, None))[1]
+                anchor = anchors.get(grade.name)
                 comment = comments.get(anchor) if anchor else None
                 auto = typed.get(grade.name, {})
                 note = (comment.manual_comment or "").strip() if comment is not None else ""

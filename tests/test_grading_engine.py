@@ -64,7 +64,7 @@ def grade_cli(root: Path, *extra: str) -> dict:
 
 
 def _student_of(key) -> str | None:
-    """The student a grading task's key names: keys are ("grade-<run id>", student)."""
+    """The student a grading task's key names: keys are ("grade-<run id>-<assignment>", student)."""
     if isinstance(key, (tuple, list)) and len(key) == 2 and str(key[0]).startswith("grade-"):
         return str(key[1])
     return None
@@ -116,6 +116,26 @@ def test_parallel_workers_give_the_same_grades_written_once(tmp_path, reference)
     assert first and cluster._local == first                     # the same workers (and warm servers) again
     assert (root / "graded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_mtime_ns == stamp
     assert not any((root / ".grading").glob("staging/*"))
+
+
+def test_several_assignments_graded_in_one_run_keep_their_own_grades(tmp_path, reference):
+    """`autograde demo` grades all assignments in one run (one queue): each gets the grades it gets alone."""
+    from autograde import course
+    from autograde.grading import batch
+    from autograde.settings import GradingSettings
+
+    root = toy_class(tmp_path / "course")
+    shutil.copytree(root / "source" / ASSIGNMENT, root / "source" / "toy2")
+    for student in ANSWERS:
+        shutil.copytree(root / "incoming" / student / ASSIGNMENT, root / "incoming" / student / "toy2")
+    settings = GradingSettings.from_config(course.load_config(root), jobs=2, check_timeout=5)
+    graded = json.loads(json.dumps(batch.grade_many(root, [(ASSIGNMENT, root / "incoming"), ("toy2", root / "incoming")],
+                                                    settings)))
+    assert graded[ASSIGNMENT] == reference
+    assert {s: (r["total"], r["status"], r["cells"]) for s, r in graded["toy2"].items() if s != "dan"} == \
+        {s: (r["total"], r["status"], r["cells"]) for s, r in reference.items() if s != "dan"}
+    assert graded["toy2"]["dan"]["status"] == "error" and "toy2" in graded["toy2"]["dan"]["reason"]
+    assert rows(course.default_db_url(root)) == {"ann": (2, 4), "ben": (2, 4), "cal": (2, 4)}
 
 
 def test_a_worker_killed_mid_run_costs_only_its_submission_on_a_running_cluster(tmp_path, reference):
@@ -172,9 +192,9 @@ def test_submissions_are_handed_out_one_per_worker_thread():
         add = list.append
 
     client, running, futures = Client(), Running(), {}
-    waiting = [type("Job", (), {"student": s})() for s in ("c", "b", "a")]   # handed out from the end
+    waiting = [type("Job", (), {"student": s, "assignment": "x"})() for s in ("c", "b", "a")]   # handed out from the end
     cluster._feed(client, running, futures, waiting, "r1")
-    assert [key for key, _ in running] == [("grade-r1", "a"), ("grade-r1", "b")] and len(waiting) == 1
+    assert [key for key, _ in running] == [("grade-r1-x", "a"), ("grade-r1-x", "b")] and len(waiting) == 1
     cluster._feed(client, running, futures, waiting, "r1")          # nothing finished: nothing more in flight
     assert len(futures) == 2
     futures.pop(running[0])

@@ -61,53 +61,72 @@ def grade(root: Path, assignment: str, submissions: Path | None = None, settings
     """Autograde each submission; one broken submission is reported with a reason, the rest are graded.
 
     Only one run works on a course at a time (course.grading_lock); the gradebook is checked first."""
+    return grade_many(root, [(assignment, submissions)], settings, reporter, regrade, overrides)[assignment]
+
+
+def grade_many(root: Path, work: list, settings: GradingSettings | None = None, reporter: Reporter | None = None,
+               regrade: bool = False, overrides: dict | None = None) -> dict:
+    """{assignment: {student: result}} for `work`, a list of (assignment, submissions folder or None), graded in one
+    run: the submissions of all assignments share one queue, so no worker waits for an assignment's last one."""
     settings = settings or GradingSettings.from_config(course.load_config(root))
     reporter = reporter or Reporter()
-    course.check_assignment(root, assignment)
+    for assignment, _ in work:
+        course.check_assignment(root, assignment)
     with course.grading_lock(root):
         db_url = db_url_of(root, settings)
         if course.is_course_gradebook(root, db_url):
             course.check_gradebook(root)
         else:
             course.check_database(db_url)
-        return _grade_locked(root, assignment, submissions, settings, reporter, regrade, db_url, overrides or {})
+        return _grade_locked(root, work, settings, reporter, regrade, db_url, overrides or {})
 
 
-def _grade_locked(root, assignment, submissions, settings, reporter, regrade, db_url, overrides) -> dict:
+def _plan(root, assignment, submissions, staging, values, regrade, overrides, db_url) -> tuple[list, dict]:
+    """(jobs, refused student -> its result) of one assignment: released, its key current, its submissions found."""
     from nbgrader.api import Gradebook
 
     folder = (Path(submissions) if submissions else root / "submitted").resolve()  # the instructor's folder may be a link
     if not folder.is_dir():
         raise course.CourseError(f"submissions folder {folder} does not exist; pass --submissions DIR")
     students, refused = intake.find(folder, assignment)
-    check_sandbox(settings.sandbox)
     ensure_released(root, assignment, db_url)  # the gradebook's schema and the assignment exist before any worker starts
     keys.ensure(root, assignment)
+    with Gradebook(db_url) as gb:
+        gb_cells = collect.grade_cells(gb, assignment)
+    names = tuple(sorted(p.name for p in (root / "release" / assignment).glob("*.ipynb")))
+    jobs = [Job(root, folder, staging, student, assignment, names, gb_cells, values, regrade, dict(overrides))
+            for student in students]
+    return jobs, {name: collect.failed(gb_cells, why) for name, why in refused.items()}
+
+
+def _grade_locked(root, work, settings, reporter, regrade, db_url, overrides) -> dict:
+    check_sandbox(settings.sandbox)
     staging = intake.clear_links(root, course.STATE_DIR, "staging")
     for leftover in staging.iterdir():  # from a run that was killed
         shutil.rmtree(leftover) if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
     for area in ("graded", "feedback"):  # made once here: workers only add their own student's folders
         intake.clear_links(root, area)
-    with Gradebook(db_url) as gb:
-        gb_cells = collect.grade_cells(gb, assignment)
-    names = tuple(sorted(p.name for p in (root / "release" / assignment).glob("*.ipynb")))
     values = {**settings.values(), "db_url": db_url}
-    jobs = [Job(root, folder, staging, student, assignment, names, gb_cells, values, regrade, dict(overrides))
-            for student in students]
-    reporter.plan(len(jobs) + len(refused))
-    results = {}
-    for name, why in refused.items():
-        results[name] = collect.failed(gb_cells, why)
-        reporter.finished(name, results[name])
+    jobs, results = [], {assignment: {} for assignment, _ in work}
+    for assignment, submissions in work:
+        planned, refused = _plan(root, assignment, submissions, staging, values, regrade, overrides, db_url)
+        jobs += planned
+        results[assignment].update(refused)
+    reporter.plan(len(jobs) + sum(len(r) for r in results.values()))
+    for found in results.values():
+        for name, result in found.items():
+            reporter.finished(name, result)
     try:
         if settings.scheduler or min(settings.workers(), len(jobs)) > 1:
             from . import cluster
 
-            results.update(cluster.run(jobs, settings.scheduler, settings.workers(), settings.worker_retries, reporter))
+            graded = cluster.run(jobs, settings.scheduler, settings.workers(), settings.worker_retries, reporter)
+            for (assignment, student), result in graded.items():
+                results[assignment][student] = result
         else:
             for job in jobs:
-                results[job.student] = grade_one(job, started=reporter.started)
-                reporter.finished(job.student, results[job.student])
+                results[job.assignment][job.student] = grade_one(job, started=reporter.started)
+                reporter.finished(job.student, results[job.assignment][job.student])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return dict(sorted(results.items()))
+    return {assignment: dict(sorted(found.items())) for assignment, found in results.items()}

@@ -14,7 +14,7 @@ from .. import course
 from . import collect
 from .one import Job, grade_job
 
-KEY_PREFIX = "grade-"  # task keys are (grade-<run id>, <student>): one task group per run
+KEY_PREFIX = "grade-"  # task keys are (grade-<run id>-<assignment>, <student>): one task group per run and assignment
 
 
 def _local_cluster(workers: int, retries: int):
@@ -93,14 +93,15 @@ def _feed(client, running, futures: dict, waiting: list, run_id: str) -> None:
     room = max(1, sum(client.nthreads().values())) - len(futures)
     while waiting and room > 0:
         job = waiting.pop()
-        future = client.submit(grade_job, job, key=(f"{KEY_PREFIX}{run_id}", job.student), pure=False)
+        future = client.submit(grade_job, job, key=(f"{KEY_PREFIX}{run_id}-{job.assignment}", job.student), pure=False)
         futures[future] = job
         running.add(future)
         room -= 1
 
 
 def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -> dict:
-    """{student: result} for every job, graded on Dask; a job whose worker died is an 'error' with the reason."""
+    """{(assignment, student): result} for every job, graded on Dask; a job whose worker died is an 'error' with the
+    reason."""
     from dask.distributed import Client, as_completed
     from distributed.scheduler import KilledWorker
 
@@ -129,7 +130,7 @@ def run(jobs: list[Job], scheduler: str, workers: int, retries: int, reporter) -
                 result = collect.failed(job.gb_cells, _died(exc, None if scheduler else retries + 1))
             else:
                 result = future.result()
-            results[job.student] = result
+            results[(job.assignment, job.student)] = result
             reporter.finished(job.student, result)
             _feed(client, running, futures, waiting, run_id)
     finally:

@@ -1,17 +1,19 @@
 """Result collection: one student's result, read once from one place per fact.
 
-Scores (manual ones included) come from the gradebook; the typed verdict's status and message from the graded
-notebook's cell metadata (written there once, by nbsteps.SaveTypedGrades); why a run ended early from the
-graded notebook's run record."""
+Scores (manual ones included) and comments come from the gradebook; the typed verdict's status and message from
+the graded notebook's cell metadata (written there once, by nbsteps.SaveTypedGrades); why a run ended early from
+the graded notebook's run record. `read_graded` is the one reader of graded notebooks (grading, class report,
+manual scores)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import notebooks
 from ..isolation import RUN_KEY
-from ..nbsteps import META_KEY
-from ..report import instructor_cells
+from ..nbsteps import META_KEY, comment_anchors
+from ..report import graded_notebooks, instructor_cells
 
 
 def reason(result: dict) -> str:
@@ -22,21 +24,35 @@ def reason(result: dict) -> str:
     return (telling or found or [text.strip()[-300:] or "nbgrader failed without a message"])[-1][:400]
 
 
-def graded_notes(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
-    """(grade_id -> typed verdict, reasons why a run ended early) from the graded notebooks."""
-    found, reasons = {}, []
-    for path in sorted((root / "graded" / student / assignment).glob("*.ipynb")):
-        try:
-            nb = notebooks.read(path)
-        except notebooks.NotebookError:
-            continue
+@dataclass
+class GradedCopy:
+    """What one submission's graded notebooks say, read once: each grade cell's typed verdict, why a run ended
+    early, and which cell holds each grade cell's comment."""
+
+    verdicts: dict = field(default_factory=dict)   # grade_id -> typed verdict (status, message, score, max)
+    reasons: list = field(default_factory=list)    # "<notebook>: why its run ended early"
+    anchors: dict = field(default_factory=dict)    # grade_id -> grade_id of the cell holding its comment
+
+
+def read_graded(root: Path, assignment: str, student: str) -> GradedCopy:
+    """The typed verdicts (written once, by nbsteps.SaveTypedGrades), run records and comment anchors of a
+    submission's graded notebooks (read without following links; an unreadable copy is left out)."""
+    found = GradedCopy()
+    for path, nb in graded_notebooks(root, assignment, student):
         run = nb.metadata.get(RUN_KEY, {})
         if isinstance(run, dict) and run.get("status") not in (None, "complete"):
-            reasons.append(f"{path.name}: {run.get('reason') or run.get('status')}")
+            found.reasons.append(f"{path.name}: {run.get('reason') or run.get('status')}")
+        found.anchors.update(comment_anchors(nb))
         for cell in nb.cells:
-            if META_KEY in cell.metadata and notebooks.grade_id(cell):
-                found[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
-    return found, reasons
+            if isinstance(cell.metadata.get(META_KEY), dict) and notebooks.grade_id(cell):
+                found.verdicts[notebooks.grade_id(cell)] = cell.metadata[META_KEY]
+    return found
+
+
+def graded_notes(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
+    """(grade_id -> typed verdict, reasons why a run ended early) from the graded notebooks."""
+    graded = read_graded(root, assignment, student)
+    return graded.verdicts, graded.reasons
 
 
 def grade_cells(gb, assignment: str) -> dict:
@@ -52,7 +68,8 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
     """One student's totals and per-cell results from the gradebook (manual scores win)."""
     from nbgrader.api import Gradebook
 
-    messages, reasons = graded_notes(root, assignment, student)
+    graded = read_graded(root, assignment, student)
+    messages, reasons = graded.verdicts, graded.reasons
     cells = {}
     with Gradebook(db_url) as gb:
         submission = gb.find_submission(assignment, student)
@@ -67,7 +84,7 @@ def collect(root: Path, assignment: str, student: str, db_url: str, gb_cells: di
                     "message": typed.get("message", ""),
                 }
     if any(c["status"] == "manual" for c in cells.values()):  # the instructor's comment (read only when one scored)
-        for gid, extra in instructor_cells(root, assignment, student, db_url).items():
+        for gid, extra in instructor_cells(root, assignment, student, db_url, graded).items():
             cells.get(gid, {}).update(extra)
     for gid, mx in gb_cells.items():
         cells.setdefault(gid, {"score": 0.0, "max": mx, "status": "missing", "message": "no graded notebook holds this cell"})
