@@ -118,7 +118,7 @@ def _add_grading_options(parser):
     parser.add_argument("--cell-timeout", type=int, default=None,
                         help="seconds each notebook cell may run (default: c.Execute.timeout, 600)")
     parser.add_argument("--quiz-code-timeout", type=float, default=None,
-                        help="seconds each questionnaire code answer may run (default 60)")
+                        help="CPU seconds each questionnaire code answer may run (default 20)")
     parser.add_argument("--sandbox", choices=("require", "off"), default=None,
                         help="run student code isolated (default; refuses to grade when isolation is unavailable) or 'off'")
     parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded with the same key")

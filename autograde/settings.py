@@ -27,8 +27,8 @@ class GradingSettings(Configurable):
                                      "not set)").tag(config=True)
     sandbox = Enum(["require", "off"], "require", help="'require': refuse to grade without isolation; 'off': run "
                                                        "student code WITHOUT isolation").tag(config=True)
-    quiz_code_timeout = Float(60.0, help="seconds of wall time for each questionnaire code answer (not changed by "
-                                         "check_timeout)").tag(config=True)
+    quiz_code_timeout = Float(20.0, help="CPU seconds each questionnaire code answer may run (code that waits without "
+                                         "computing stops at 4x in wall time; not changed by check_timeout)").tag(config=True)
     memory_mb = Integer(6144, help="memory limit of one submission's sandbox, MB").tag(config=True)
     cpu_seconds = Integer(3600, help="CPU-time limit of one submission's sandbox, seconds").tag(config=True)
     processes = Integer(256, help="most processes one submission's sandbox may start").tag(config=True)

@@ -19,7 +19,7 @@ def test_every_setting_is_documented_and_has_one_default():
     for name in settings.trait_names(config=True):
         assert settings.traits()[name].help, f"GradingSettings.{name} has no help="
     assert settings.values() == GradingSettings.from_values(settings.values()).values()
-    assert settings.check_timeout == 20.0 and settings.quiz_code_timeout == 60.0 and settings.cell_timeout == 600
+    assert settings.check_timeout == 20.0 and settings.quiz_code_timeout == 20.0 and settings.cell_timeout == 600
     assert settings.jobs == 0 and settings.workers() >= 1 and settings.sandbox == "require"
 
 

@@ -35,6 +35,7 @@ MAX_FRAME = 2_000_000     # bytes of one child's report
 MAX_RECORDED = 200
 ERROR_CHARS = 200
 ADDRESS_SPACE_MB = 3072   # per child, on top of what the parent had mapped when it forked
+WALL_FACTOR = 4           # an answer's `timeout` is CPU seconds; code that waits without computing stops at 4x in wall time
 
 encode = None  # autograde.values.encode, imported by the parent
 
@@ -617,8 +618,8 @@ def _child(item, index, wfd, workdir):
         except OSError:
             pass
         import resource
-        cpu = int(item.get("timeout", 60)) * 2 + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        cpu = max(1, -int(-float(item.get("timeout", 20)) // 1))  # whole CPU seconds, rounded up: SIGXCPU then
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))   # stops it, however busy the machine is
         limit = (_vm_size_mb() + ADDRESS_SPACE_MB) << 20
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > limit:
@@ -647,30 +648,47 @@ def _child(item, index, wfd, workdir):
 
 
 def _collect(pid, rfd, timeout):
-    """Bytes the child wrote (up to MAX_FRAME+1) and whether it ran past its wall limit."""
+    """Bytes the child wrote (up to MAX_FRAME+1) and whether it ran out of time: past its CPU limit (SIGXCPU) or
+    past `timeout` seconds of wall time."""
     data = bytearray()
     deadline = time.monotonic() + timeout
-    exited_at = None
+    exited_at, out_of_cpu = None, False
     while True:
         now = time.monotonic()
         if exited_at is None:
             try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
+                done, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
-                done = pid
+                done, status = pid, 0
             if done:
                 exited_at = now
-        if exited_at is not None and now - exited_at > 0.5:
-            return bytes(data), False  # the child is gone; whatever still holds the pipe is a leftover
+                out_of_cpu = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+        if exited_at is not None and (out_of_cpu or now - exited_at > 0.5):
+            return bytes(data), out_of_cpu  # the child is gone; whatever still holds the pipe is a leftover
         if now >= deadline:
             return bytes(data), exited_at is None
         r, _, _ = select.select([rfd], [], [], min(0.05, max(deadline - now, 0)))
         if r:
             chunk = os.read(rfd, 1 << 16)
             if not chunk:  # every write end closed: the child finished (or threw its pipe away)
-                return bytes(data), False
+                return bytes(data), out_of_cpu or (exited_at is None and _died_of_cpu_limit(pid))
             if len(data) <= MAX_FRAME:
                 data += chunk
+
+
+def _died_of_cpu_limit(pid, wait=0.5) -> bool:
+    """Whether the child, whose pipe just closed, ends within `wait` seconds killed by its CPU limit (never blocks
+    on a child that closed its pipe and runs on: it is killed with the others afterwards)."""
+    until = time.monotonic() + wait
+    while time.monotonic() < until:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if done:
+            return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+        time.sleep(0.01)
+    return False
 
 
 def _frame(data):
@@ -769,7 +787,7 @@ def main():
             _child(item, index, wfd, workdir)
         os.close(wfd)
         t0 = time.monotonic()
-        data, timed_out = _collect(pid, rfd, float(item.get("timeout", 60)))
+        data, timed_out = _collect(pid, rfd, WALL_FACTOR * float(item.get("timeout", 20)))
         _kill_descendants()
         os.close(rfd)
         line = {"i": index, "seconds": round(time.monotonic() - t0, 3)}

@@ -33,10 +33,10 @@ from .split import _parses, split_answer
 
 HARNESS = Path(__file__).with_name("harness.py")
 PACKAGE = Path(__file__).resolve().parent.parent
-CODE_TIMEOUT_ENV = "AUTOGRADE_QUIZ_CODE_TIMEOUT"   # seconds of wall time per code answer
+CODE_TIMEOUT_ENV = "AUTOGRADE_QUIZ_CODE_TIMEOUT"   # CPU seconds per code answer
 TIMEOUT_ENV = "AUTOGRADE_QUIZ_TIMEOUT"   # old name, no longer read: it was a copy of --check-timeout
 SANDBOX_ENV = "AUTOGRADE_SANDBOX"        # 'require' (default: refuse without isolation) or 'off'
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 20.0                   # CPU seconds (load-independent; 4x in wall time for code that waits)
 STARTUP_SECONDS = 120.0                  # importing torch & co. in the sandbox, on a busy machine
 MEMORY_MB = 4096
 PROCESSES = 64
@@ -64,7 +64,7 @@ def code_source(code: str) -> str:
 
 
 def default_timeout() -> float:
-    """Seconds per code answer when the caller passes none: AUTOGRADE_QUIZ_CODE_TIMEOUT, for standalone use
+    """CPU seconds per code answer when the caller passes none: AUTOGRADE_QUIZ_CODE_TIMEOUT, for standalone use
     (`autograde grade` passes GradingSettings.quiz_code_timeout explicitly)."""
     try:
         value = float(os.environ.get(CODE_TIMEOUT_ENV, DEFAULT_TIMEOUT))
@@ -357,7 +357,7 @@ def _run_batch(items: list[tuple[str, dict]], per: float, sandbox_mode: str | No
                "AUTOGRADE_QUIZ_ISOLATED": "1" if ok else "0"}
         limits = sandbox.Limits(memory_mb=MEMORY_MB, cpu_seconds=int(STARTUP_SECONDS + 3 * per * len(items)),
                                 processes=PROCESSES, output_mb=64,
-                                wall_seconds=STARTUP_SECONDS + (per + 5) * len(items))
+                                wall_seconds=STARTUP_SECONDS + (harness.WALL_FACTOR * per + 5) * len(items))
         outcome = sandbox.run([sys.executable, "-I", str(work / "harness.py"), "spec.json"], work,
                               readable=_readable(), hidden=_hidden(), env=env, limits=limits, require=require,
                               workdir_writable=False)
@@ -395,7 +395,8 @@ def _read_outcome(outcome, nonce: str, n: int, per: float) -> list[dict]:
         if line is None:
             reports.append({"ok": False, "error": ended})
         elif line.get("status") == "timeout":
-            reports.append({"ok": False, "timeout": True, "error": f"the code did not finish within {per:g} s"})
+            reports.append({"ok": False, "timeout": True, "error": f"the code did not finish within {per:g} s of CPU "
+                                                                   f"time ({harness.WALL_FACTOR * per:g} s of wall time)"})
         elif line.get("status") == "ok" and isinstance(line.get("frame"), dict):
             reports.append(_clean(line["frame"]))
         elif line.get("status") == "silent":

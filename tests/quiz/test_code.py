@@ -162,12 +162,21 @@ def test_student_print_cannot_forge_report():
     assert rep["ok"] and [[codecheck.value(v) for v in p] for p in rep["comprehensions"][0]] == [[[1], [1]]]
 
 
-def test_code_timeout_is_its_own_generous_setting(monkeypatch):
+def test_code_timeout_is_its_own_cpu_time_setting(monkeypatch):
     monkeypatch.setenv(runner.TIMEOUT_ENV, "0.5")  # what grade.py copies --check-timeout into: ignored
     monkeypatch.delenv(runner.CODE_TIMEOUT_ENV, raising=False)
-    assert runner.default_timeout() == runner.DEFAULT_TIMEOUT >= 60
+    assert runner.default_timeout() == runner.DEFAULT_TIMEOUT == 20.0
     monkeypatch.setenv(runner.CODE_TIMEOUT_ENV, "7")
     assert runner.default_timeout() == 7.0
+
+
+def test_a_spinning_answer_stops_at_its_cpu_limit_and_a_waiting_one_at_four_times_that_in_wall_time():
+    spin, wait, quick = runner.run_many([("while True:\n    pass", {}), ("import time\ntime.sleep(60)", {}),
+                                         ("x = sum(range(10))", {})], timeout=1.0)
+    for report in (spin, wait):
+        assert report.get("timeout") and "did not finish within 1 s of CPU time (4 s of wall time)" in report["error"]
+    assert runner.last_run["seconds"][1] < 4 + 2          # the wall backstop, not the sandbox's own limit
+    assert quick.get("ok") and not quick.get("timeout")
 
 
 @pytest.mark.slow
