@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 from . import course, notebooks
@@ -48,7 +49,9 @@ def build(root: Path, assignment: str) -> list[Path]:
     written = []
     for path in sorted((root / "source" / assignment).glob("*.ipynb")):
         has_hidden_tests = "### BEGIN HIDDEN TESTS" in path.read_text(encoding="utf-8")
+        started = time.monotonic()
         nb = _execute_recording(path) if has_hidden_tests else notebooks.read(path)
+        seconds = round(time.monotonic() - started, 1)
         cells = {}
         for cell in nb.cells:
             for out in cell.get("outputs", []):
@@ -57,7 +60,8 @@ def build(root: Path, assignment: str) -> list[Path]:
                     cells[notebooks.grade_id(cell)] = bundle["key"]
         out_path = key_path(root, assignment, path.name)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        out_path.write_text(json.dumps({"source_sha256": _digest(path), "cells": cells}, indent=1) + "\n", encoding="utf-8")
+        out_path.write_text(json.dumps({"source_sha256": _digest(path), "seconds": seconds, "cells": cells}, indent=1) + "\n",
+                            encoding="utf-8")
         written.append(out_path)
     return written
 
@@ -79,6 +83,19 @@ def ensure(root: Path, assignment: str) -> None:
     """Build the assignment's keys when they are missing or older than the source."""
     if not current(root, assignment):
         build(root, assignment)
+
+
+def seconds(root: Path, assignment: str) -> float:
+    """How long the solution notebooks took to run when the key was built (0 when unknown): what a submission of
+    the assignment costs, roughly, so that a run of several assignments can start the slowest first."""
+    total = 0.0
+    for path in sorted((root / KEYS_DIR / assignment).glob("*.json")):
+        try:
+            value = json.loads(path.read_text(encoding="utf-8")).get("seconds", 0.0)
+        except (OSError, ValueError, AttributeError):
+            continue
+        total += float(value) if isinstance(value, (int, float)) else 0.0
+    return total
 
 
 def load(keys_dir: Path, assignment: str, notebook: str) -> dict:

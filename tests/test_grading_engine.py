@@ -138,6 +138,27 @@ def test_several_assignments_graded_in_one_run_keep_their_own_grades(tmp_path, r
     assert rows(course.default_db_url(root)) == {"ann": (2, 4), "ben": (2, 4), "cal": (2, 4)}
 
 
+def test_a_run_of_several_assignments_starts_with_the_one_whose_solution_ran_longest(tmp_path):
+    from autograde import course, keys
+    from autograde.grading import batch, progress
+    from autograde.settings import GradingSettings
+
+    root = toy_class(tmp_path / "course")
+    shutil.copytree(root / "source" / ASSIGNMENT, root / "source" / "toy2")
+    shutil.copytree(root / "incoming" / "ann" / ASSIGNMENT, root / "incoming" / "zed" / "toy2")
+    for name, seconds in ((ASSIGNMENT, 1.0), ("toy2", 50.0)):
+        keys.ensure(root, name)
+        assert keys.seconds(root, name) > 0                       # recorded when the key was built
+        for path in (root / keys.KEYS_DIR / name).glob("*.json"):
+            path.write_text(json.dumps({**json.loads(path.read_text()), "seconds": seconds}))
+    started = []
+    settings = GradingSettings.from_config(course.load_config(root), jobs=1, check_timeout=5)
+    graded = batch.grade_many(root, [(ASSIGNMENT, root / "incoming"), ("toy2", root / "incoming")], settings,
+                              progress.Callback(started.append))
+    assert started == ["zed", "ann", "ben", "cal"]                # toy2's submission first, then toy's in order
+    assert graded["toy2"]["zed"]["total"] == graded[ASSIGNMENT]["ann"]["total"] == 5.0
+
+
 def test_a_worker_killed_mid_run_costs_only_its_submission_on_a_running_cluster(tmp_path, reference):
     import dask
     from dask.distributed import Client, LocalCluster

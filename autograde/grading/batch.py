@@ -112,6 +112,9 @@ def _grade_locked(root, work, settings, reporter, regrade, db_url, overrides) ->
         planned, refused = _plan(root, assignment, submissions, staging, values, regrade, overrides, db_url)
         jobs += planned
         results[assignment].update(refused)
+    if len(work) > 1:  # the slowest assignments' submissions first: the run ends on short ones, all workers busy
+        cost = {assignment: keys.seconds(root, assignment) for assignment, _ in work}
+        jobs.sort(key=lambda job: -cost[job.assignment])
     reporter.plan(len(jobs) + sum(len(r) for r in results.values()))
     for found in results.values():
         for name, result in found.items():
