@@ -211,8 +211,7 @@ def score_answer(chapter: str, q: int, answer: str, *, run_code_checks: bool = T
                                                  pure_code=qu.kind == "code" and bool(qu.checks))
             if verdict == "correct" and not qu.list_ok and not has_code(a) and guards.is_term_list(a.answer):
                 verdict, why = "review", "term_list"
-            if why:
-                reason = why if verdict == "review" else ""
+            reason = (why or reason) if verdict == "review" else ""  # a verdict the safety rules decided is no longer unsure
             if a.guard is not None:  # injection: keep the suggestion, send to a person
                 verdict, reason = "review", a.guard[2]
             if a.signals.lang != "en":

@@ -2,7 +2,7 @@
 
 Handled: fenced blocks (``` or ~~~, with or without a language; an unclosed fence runs to the end),
 interpreter sessions (`>>>`/`...` prompts, `In [n]:` prompts; the output lines after them, `Out[n]:`
-blocks and `>>` output lines are dropped), code written as plain lines among prose, and inline
+blocks and `>>` output lines, with the indented lines that continue them, are dropped), code written as plain lines among prose, and inline
 `code` spans in prose when nothing else is code.
 """
 from __future__ import annotations
@@ -60,8 +60,9 @@ def _sessions(lines: list[str]) -> tuple[list[str], set[int]]:
     (in the returned lines) of the lines typed at a prompt, which are code whatever they look like."""
     if not any(_PROMPT.match(ln) or _OUT.match(ln) for ln in lines):
         return lines, set()
-    out, typed, in_session, in_output = [], set(), False, False
+    out, typed, in_session, in_output, in_echo = [], set(), False, False, False
     for ln in lines:
+        echo, in_echo = in_echo, False
         if _PROMPT.match(ln):
             typed.add(len(out))
             out.append(_PROMPT.sub("", ln, count=1))
@@ -71,6 +72,9 @@ def _sessions(lines: list[str]) -> tuple[list[str], set[int]]:
             out.append(_CONT.sub("", ln, count=1))
         elif _OUT.match(ln):
             in_output = ln.lstrip().startswith("Out[")  # an Out[n]: block runs to a blank line
+            in_echo = not in_output  # a `>>` line: the indented lines after it are the rest of the printed value
+        elif echo and ln[:1].isspace() and ln.strip():
+            in_echo = True
         elif not ln.strip():
             in_session = in_output = False
             out.append(ln)

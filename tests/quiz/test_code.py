@@ -235,6 +235,8 @@ def test_split_answer():
     assert split_answer("~~~\ny = 2\n~~~") == ("y = 2", "")
     assert split_answer(">>> def f(x):\n...     return x*2\n...\n>>> f(2)\n4") == ("def f(x):\n    return x*2\nf(2)", "")
     assert split_answer("t = tensor([1, 2])\n>> tensor([1, 2])\nt2 = t*2\n>> tensor([2, 4])")[0] == "t = tensor([1, 2])\nt2 = t*2"
+    assert split_answer("```python\nt = tensor([[1, 2],\n               [3, 4]])\nprint(t)\n>> tensor([[1, 2],\n\t\t[3, 4]])\n"
+                        "t[1:]\n>> tensor([[3, 4]])\n```") == ("t = tensor([[1, 2],\n               [3, 4]])\nprint(t)\nt[1:]", "")
     assert split_answer("In [3]: t*2\nOut[3]: tensor([2, 4])") == ("t*2", "")
     assert split_answer("Use `torch.sigmoid` here.") == ("", "Use torch.sigmoid here.")
     assert split_answer("Write `y = f(x)` then.") == ("y = f(x)", "Write y = f(x) then.")
