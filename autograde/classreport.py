@@ -47,7 +47,7 @@ def class_results(root: Path, assignment: str) -> dict:
     message}}}}}; a student without a submission has status 'missing' and scores None."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .grading.collect import graded_notes
+    from .grading.collect import read_graded
 
     course.check_assignment(root, assignment)
     db_url = course.load_config(root).CourseDirectory.db_url
@@ -67,7 +67,8 @@ def class_results(root: Path, assignment: str) -> dict:
                                      "cells": {c["id"]: {"score": None, "max": c["max"], "status": "missing", "message": ""}
                                                for c in cells}}
                 continue
-            typed, reasons = graded_notes(root, assignment, student)
+            graded_copy = read_graded(root, assignment, student)
+            typed, reasons = graded_copy.verdicts, graded_copy.reasons
             graded = {}
             for nb in submission.notebooks:
                 for grade in nb.grades:

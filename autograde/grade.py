@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .grading.batch import check_sandbox, ensure_released, find_submissions  # noqa: F401 (re-exported)
-from .grading.collect import collect, failed as _failed, grade_cells as _grade_cells, graded_notes as _graded_notes  # noqa: F401
+from .grading.collect import collect, failed as _failed, grade_cells as _grade_cells  # noqa: F401
 from .grading.collect import reason as _reason  # noqa: F401
 from .grading.one import precheck  # noqa: F401
 from .grading.resume import DONE_MARKER, done as _done, fingerprint as _fingerprint  # noqa: F401

@@ -49,12 +49,6 @@ def read_graded(root: Path, assignment: str, student: str) -> GradedCopy:
     return found
 
 
-def graded_notes(root: Path, assignment: str, student: str) -> tuple[dict, list[str]]:
-    """(grade_id -> typed verdict, reasons why a run ended early) from the graded notebooks."""
-    graded = read_graded(root, assignment, student)
-    return graded.verdicts, graded.reasons
-
-
 def grade_cells(gb, assignment: str) -> dict:
     """grade_id -> max points for every grade cell of the released assignment."""
     cells = {}

@@ -148,6 +148,22 @@ ITERATOR_TYPES = {"zip", "map", "filter", "generator", "list_iterator", "tuple_i
                   "enumerate", "reversed", "chain", "islice"}
 
 
+def evaluate_all(checks, report: dict) -> list[tuple[CodeCheck, bool, str]]:
+    """(check, passed, detail) for every check of a question. Where the rubric lets the function take its
+    arguments in several arrangements, every check is judged on the one arrangement that earns the most points
+    (the question's own on a tie): a learner's signature is read one way for all its calls."""
+    best, best_points = None, -1.0
+    arranged = report.get("calls_arranged") if isinstance(report, dict) else None
+    variants = [report] + [{**report, "calls": calls} for calls in (arranged if isinstance(arranged, list) else [])
+                           if isinstance(calls, list)]
+    for variant in variants:
+        results = [(c, *evaluate(c, variant)) for c in checks]
+        points = sum(c.points for c, ok, _ in results if ok)
+        if points > best_points:
+            best, best_points = results, points
+    return best
+
+
 def evaluate(check: CodeCheck, report: dict) -> tuple[bool, str]:
     """(passed, detail) for one check against a run report; never raises (a check that cannot be
     decided is failed with a note, so one odd answer costs only its own check)."""

@@ -224,11 +224,26 @@ def final_value_source(tree):
     return None, None
 
 
+def arrangements(probe) -> list:
+    """How a 'function' probe's arguments may be passed: each arrangement lists, per positional parameter, the
+    index of a probe argument or a list of indices passed together as one tuple (default: as given). A rubric
+    lists several where the question leaves the signature open, e.g. `f(x, lo, hi)`, `f(x, hi, lo)`, `f(x, (lo, hi))`."""
+    given = probe.get("arrangements")
+    if given:
+        return [list(a) for a in given]
+    return [list(range(len(probe["args"][0])))] if probe.get("args") else [[]]
+
+
+def arranged(args, arrangement) -> list:
+    """The positional arguments of one call under an arrangement (see arrangements)."""
+    return [tuple(args[j] for j in a) if isinstance(a, list) else args[a] for a in arrangement]
+
+
 def probe_functions(tree, probe):
-    """The top-level functions a 'function' probe may call (enough positional parameters)."""
+    """The top-level functions a 'function' probe may call (enough positional parameters for an arrangement)."""
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     if probe.get("args"):
-        nargs = len(probe["args"][0])
+        nargs = min(len(a) for a in arrangements(probe))
         funcs = [f for f in funcs if len(f.args.args) >= nargs or f.args.vararg]
     return funcs
 
@@ -390,6 +405,27 @@ def _literal(node):
     return False
 
 
+def probe_calls(f, probe, setup_ns, arrangement) -> list:
+    """The probe's calls of `f` with one argument arrangement: [{'ok', 'type', 'v'[, 'frame']} or {'ok': False, 'error'}]."""
+    calls = []
+    for args in probe["args"]:
+        try:
+            args = [setup_ns[a["__name"]] if isinstance(a, dict) and "__name" in a else a for a in args]
+            if probe.get("tensor_args"):
+                import torch
+                args = [torch.tensor(a, dtype=torch.float32) if i in probe["tensor_args"] else a
+                        for i, a in enumerate(args)]
+            v = f(*(arranged(args, arrangement) if arrangement else args))
+            call = {"ok": True, "type": type(v).__name__[:50], "v": enc(v)}
+            table = frame_of(v)
+            if table is not None:
+                call["frame"] = table
+            calls.append(call)
+        except Exception as e:
+            calls.append({"ok": False, "error": _error(e)})
+    return calls
+
+
 def script_params(tree, probe):
     """For a script that defines no function the probe can call: (indices of its first literal assignments,
     which become the parameters, or [] when it uses the probe's named inputs such as `ratings` directly);
@@ -497,25 +533,13 @@ def answer(code, probe):
             report["comprehensions"] = probe_listcomps(tree, ns, probe)
         elif kind == "function":
             funcs = probe_functions(tree, probe)
-            calls = []
             f = ns.get(funcs[-1].name) if funcs else script_function(tree, setup_ns, probe)
-            if callable(f):
-                for args in probe["args"]:
-                    try:
-                        args = [setup_ns[a["__name"]] if isinstance(a, dict) and "__name" in a else a for a in args]
-                        if probe.get("tensor_args"):
-                            import torch
-                            args = [torch.tensor(a, dtype=torch.float32) if i in probe["tensor_args"] else a
-                                    for i, a in enumerate(args)]
-                        v = f(*args)
-                        call = {"ok": True, "type": type(v).__name__[:50], "v": enc(v)}
-                        table = frame_of(v)
-                        if table is not None:
-                            call["frame"] = table
-                        calls.append(call)
-                    except Exception as e:
-                        calls.append({"ok": False, "error": _error(e)})
-            report["calls"] = calls
+            # one list of calls per argument arrangement the rubric allows (the first is the question's own)
+            by_arrangement = [probe_calls(f, probe, setup_ns, arrangement) if callable(f) else []
+                              for arrangement in (arrangements(probe) if funcs else arrangements({}))]
+            report["calls"] = by_arrangement[0]
+            if len(by_arrangement) > 1:
+                report["calls_arranged"] = by_arrangement[1:]
         elif kind == "plot":
             import matplotlib.pyplot as plt
             lines = []
@@ -662,7 +686,7 @@ def _collect(pid, rfd, timeout):
                 done, status = pid, 0
             if done:
                 exited_at = now
-                out_of_cpu = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+                out_of_cpu = _killed_by_cpu_limit(status)
         if exited_at is not None and (out_of_cpu or now - exited_at > 0.5):
             return bytes(data), out_of_cpu  # the child is gone; whatever still holds the pipe is a leftover
         if now >= deadline:
@@ -686,9 +710,14 @@ def _died_of_cpu_limit(pid, wait=0.5) -> bool:
         except ChildProcessError:
             return False
         if done:
-            return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
+            return _killed_by_cpu_limit(status)
         time.sleep(0.01)
     return False
+
+
+def _killed_by_cpu_limit(status) -> bool:
+    """Whether a wait status says the child was killed by its CPU-time limit."""
+    return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU
 
 
 def _frame(data):

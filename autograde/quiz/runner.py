@@ -11,7 +11,8 @@ names used, ...) are read here from the source, never taken from the run.
 Report (a JSON-able dict, the input of codecheck.evaluate):
   ok, error (short), timeout, syntax_error; the structural facts (has_listcomp, names, has_class,
   has_function, has_module, has_instance, method_called, final_has_subscript); and the encoded values
-  the run produced: final, final_type, values, calls, comprehensions, candidates, output, params,
+  the run produced: final, final_type, values, calls (calls_arranged: the same calls with the other argument
+  arrangements the rubric allows), comprehensions, candidates, output, params,
   losses, lines, instance_state.
 """
 from __future__ import annotations
@@ -83,10 +84,7 @@ def facts(source: str, probe: dict) -> dict:
     insts = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
              and isinstance(n.value.func, ast.Name) and n.value.func.id in class_names
              for t in n.targets if isinstance(t, ast.Name)}
-    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    if (probe or {}).get("args"):
-        nargs = len(probe["args"][0])
-        funcs = [f for f in funcs if len(f.args.args) >= nargs or f.args.vararg]
+    funcs = harness.probe_functions(tree, probe or {})
     last = tree.body[-1] if tree.body else None
     final = None
     if isinstance(last, ast.Expr):
@@ -181,6 +179,22 @@ def _short(text) -> str:
     return "".join(ch for ch in text.replace("\n", " ") if ch.isprintable())[:200]
 
 
+def _clean_calls(raw: list) -> list:
+    """A function probe's calls, each checked (see harness.probe_calls)."""
+    calls = []
+    for c in raw[:20]:
+        c = c if isinstance(c, dict) else {}
+        if c.get("ok") is True:
+            call = {"ok": True, "type": _short(c.get("type"))[:50], "v": _enc_or_other(c.get("v"))}
+            f = c.get("frame")
+            if isinstance(f, dict) and all(valid_encoding(f.get(k)) for k in ("index", "columns", "data")):
+                call["frame"] = {k: f[k] for k in ("index", "columns", "data")}
+            calls.append(call)
+        else:
+            calls.append({"ok": False, "error": _short(c.get("error")) or "it failed"})
+    return calls
+
+
 def _clean(frame: dict) -> dict:
     """The values of a child's frame, each checked; unknown keys dropped."""
     out: dict = {"ok": frame.get("ok") is True, "ran": frame.get("ran") is True}
@@ -194,18 +208,9 @@ def _clean(frame: dict) -> dict:
     if isinstance(frame.get("values"), list):
         out["values"] = [_enc_or_other(v) for v in frame["values"][:400]]
     if isinstance(frame.get("calls"), list):
-        calls = []
-        for c in frame["calls"][:20]:
-            c = c if isinstance(c, dict) else {}
-            if c.get("ok") is True:
-                call = {"ok": True, "type": _short(c.get("type"))[:50], "v": _enc_or_other(c.get("v"))}
-                f = c.get("frame")
-                if isinstance(f, dict) and all(valid_encoding(f.get(k)) for k in ("index", "columns", "data")):
-                    call["frame"] = {k: f[k] for k in ("index", "columns", "data")}
-                calls.append(call)
-            else:
-                calls.append({"ok": False, "error": _short(c.get("error")) or "it failed"})
-        out["calls"] = calls
+        out["calls"] = _clean_calls(frame["calls"])
+    if isinstance(frame.get("calls_arranged"), list):
+        out["calls_arranged"] = [_clean_calls(c) for c in frame["calls_arranged"][:8] if isinstance(c, list)]
     if isinstance(frame.get("comprehensions"), list):
         groups = []
         for g in frame["comprehensions"][:20]:

@@ -57,8 +57,7 @@ def _code_part(a: Analysis, run_code_checks: bool, code_report: dict | None) -> 
         if not report.get("timeout"):
             a.flags["code_error"] = True
     earned = 0.0
-    for c in qu.checks:
-        ok, detail = codecheck.evaluate(c, report)
+    for c, ok, detail in codecheck.evaluate_all(qu.checks, report):
         if ok:
             a.code_passed.append(c)
             earned += c.points

@@ -49,6 +49,11 @@ ANSWERS = [
     ("08", 7, "x = [2, 5, 7]\ny = [3, 9, 4]\nres = 0\nfor i in range(len(x)):\n    res += x[i] * y[i]\nres"),
     ("08", 7, "x = [2, 5, 7]\ny = [3, 9, 4]\nsum(x) + sum(y)"),
     ("08", 5, "pd.crosstab(ratings['user'], ratings['movie'], values=ratings['rating'], aggfunc='sum')"),
+    # where the book leaves a signature open, the function may take its arguments in another arrangement
+    ("06", 15, "def sigmoid_range(x, hi, lo):\n    return torch.sigmoid(x) * (hi - lo) + lo"),
+    ("06", 15, "def sigmoid_range(x, range=(0, 1)):\n    return (range[1] - range[0]) * torch.sigmoid(x) + range[0]"),
+    ("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.clamp(x * (hi - lo) + lo, -9, 9)"),
+    ("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo if lo == 0 else x"),
 ] + [("04", 4, text) for text in STUDENT_FORMS]
 _REPORTS: dict = {}
 
@@ -69,7 +74,7 @@ def passed(chapter, q, answer) -> set:
     if not _REPORTS:
         _run_batch()  # first use: every answer of ANSWERS in one sandbox
     rep = _REPORTS[_key(chapter, q, answer)]
-    return {c.id for c in qu.checks if codecheck.evaluate(c, rep)[0]}
+    return {c.id for c, ok, _ in codecheck.evaluate_all(qu.checks, rep) if ok}
 
 
 def test_bottom_right_means_rows_and_columns_from_one():
@@ -104,6 +109,22 @@ def test_a_script_on_its_own_inputs_is_checked_as_a_function_of_them():
     assert passed("08", 5, crosstab) == {"ratings_in_cells", "users_rows"}
     assert runner.facts(loop, load("08").questions[7].probe)["script_function"] is True
     assert runner.facts("def f(a, b):\n    return 1", load("08").questions[7].probe)["script_function"] is False
+
+
+def test_an_open_signature_is_read_one_way_for_all_its_calls():
+    both = {"range_0_5_5", "other_range"}
+    assert passed("06", 15, "def sigmoid_range(x, hi, lo):\n    return torch.sigmoid(x) * (hi - lo) + lo") == both
+    assert passed("06", 15, "def sigmoid_range(x, range=(0, 1)):\n    return (range[1] - range[0]) * torch.sigmoid(x) + range[0]") == both
+    assert passed("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.clamp(x * (hi - lo) + lo, -9, 9)") == set()  # wrong whichever way
+    # right only for lo == 0 (the first call): no arrangement makes the second call right as well
+    assert passed("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo if lo == 0 else x") == {"range_0_5_5"}
+    # a check never takes one call from one arrangement and another call from another
+    qu = load("06").questions[15]
+    good0, good1 = ({"ok": True, "v": {"t": "list", "items": [{"t": "float", "v": v} for v in c.args["expected"]]}}
+                    for c in qu.checks)
+    bad = {"ok": False, "error": "TypeError: no"}
+    rep = {"ok": True, "has_function": True, "calls": [bad, good1], "calls_arranged": [[good0, bad], "forged"]}
+    assert {c.id for c, ok, _ in codecheck.evaluate_all(qu.checks, rep) if ok} == {"range_0_5_5"}
 
 
 def test_plots_are_checked_through_line_data():
