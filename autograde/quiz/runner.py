@@ -93,6 +93,10 @@ def facts(source: str, probe: dict) -> dict:
             final = ast.Tuple(final.args, ast.Load())
     elif isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Name):
         final = last.value
+    if isinstance(final, ast.Name):  # `t = x[1:, 1:]` then `t`: the value shown is the one assigned last
+        assigned = [n.value for n in tree.body[:-1] if isinstance(n, ast.Assign) and len(n.targets) == 1
+                    and isinstance(n.targets[0], ast.Name) and n.targets[0].id == final.id]
+        final = assigned[-1] if assigned else final
 
     def base_name(b):
         return b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")
@@ -111,9 +115,30 @@ def facts(source: str, probe: dict) -> dict:
                 (isinstance(n.func.value, ast.Name) and n.func.value.id in insts)
                 or (isinstance(n.func.value, ast.Call) and isinstance(n.func.value.func, ast.Name)
                     and n.func.value.func.id in class_names))
-            for n in ast.walk(tree)),
+            for n in ast.walk(tree)) or _protocol_used(tree, classes, insts),
         "final_has_subscript": bool(final is not None and any(isinstance(n, ast.Subscript) for n in ast.walk(final))),
     }
+
+
+# the builtins that call a method the class defines (`len(x)` calls `x.__len__()`)
+_PROTOCOL_BUILTINS = {"len": {"__len__"}, "iter": {"__iter__"}, "next": {"__next__"}, "list": {"__iter__"},
+                      "str": {"__str__", "__repr__"}, "repr": {"__repr__"}, "print": {"__str__", "__repr__"}}
+
+
+def _protocol_used(tree, classes, insts) -> bool:
+    """Whether an instance is used through a method its class defines but Python calls implicitly: iterated in
+    a for loop (`__iter__`), called (`__call__`) or passed to a builtin such as len or print (`__len__`, `__str__`)."""
+    dunders = {f.name for c in classes for f in c.body if isinstance(f, ast.FunctionDef)}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.For) and isinstance(n.iter, ast.Name) and n.iter.id in insts and "__iter__" in dunders:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+            if n.func.id in insts and "__call__" in dunders:
+                return True
+            wanted = _PROTOCOL_BUILTINS.get(n.func.id, set()) & dunders
+            if wanted and any(isinstance(a, ast.Name) and a.id in insts for a in n.args):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------

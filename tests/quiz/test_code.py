@@ -31,6 +31,8 @@ ANSWERS = [
     ("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])\nt2 = t*2\nt2[1:,1:]"),
     ("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[:2,:2]"),
     ("04", 9, "torch.tensor([[10,12],[16,18]])"),
+    ("04", 9, "2 * torch.arange(1, 10).reshape(3, 3)[1:, 1:]"),
+    ("04", 9, "2 * torch.arange(1, 10).reshape(3, 3)[:2, :2]"),
     ("04", 4, "[x*2 for x in a if x % 2]"),
     ("04", 4, "[2*x for x in a if x % 2 == 0]"),
     ("04", 4, "letters = [c for c in 'abc']\n[2*x for x in a if x % 2 == 1]"),
@@ -81,6 +83,12 @@ def test_bottom_right_means_rows_and_columns_from_one():
     assert passed("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])\nt2 = t*2\nt2[1:,1:]") == {"base", "doubled", "bottom_right"}
     assert passed("04", 9, "t = torch.tensor([[1,2,3],[4,5,6],[7,8,9]])*2\nt[:2,:2]") == {"base", "doubled"}
     assert passed("04", 9, "torch.tensor([[10,12],[16,18]])") == set()  # typed in, not indexed
+    # doubling after selecting is the same steps in another order; a wrong selection doubled is not
+    assert passed("04", 9, "2 * torch.arange(1, 10).reshape(3, 3)[1:, 1:]") == {"base", "doubled", "bottom_right"}
+    assert passed("04", 9, "2 * torch.arange(1, 10).reshape(3, 3)[:2, :2]") == {"base"}
+    probe = load("04").questions[9].probe
+    assert runner.facts("t = torch.ones(3, 3)\nb = t[1:, 1:]\nb", probe)["final_has_subscript"] is True
+    assert runner.facts("b = t[1:, 1:]\nb = torch.ones(2, 2)\nb", probe)["final_has_subscript"] is False
 
 
 def test_list_comprehension_behaviour():
@@ -125,6 +133,22 @@ def test_an_open_signature_is_read_one_way_for_all_its_calls():
     bad = {"ok": False, "error": "TypeError: no"}
     rep = {"ok": True, "has_function": True, "calls": [bad, good1], "calls_arranged": [[good0, bad], "forged"]}
     assert {c.id for c, ok, _ in codecheck.evaluate_all(qu.checks, rep) if ok} == {"range_0_5_5"}
+
+
+def test_a_method_python_calls_for_you_counts_as_calling_it():
+    probe = load("08").questions[13].probe
+    cls = "class Bag:\n    def __init__(self, items):\n        self.items = items\n"
+    uses = {
+        "    def __iter__(self):\n        return iter(self.items)\nb = Bag([1])\nfor x in b:\n    print(x)": True,
+        "    def __len__(self):\n        return len(self.items)\nb = Bag([1])\nlen(b)": True,
+        "    def __call__(self):\n        return self.items\nb = Bag([1])\nb()": True,
+        "    def size(self):\n        return len(self.items)\nb = Bag([1])\nb.size()": True,
+        # an instance made and never used through its methods; a loop over a class without __iter__
+        "    def size(self):\n        return len(self.items)\nb = Bag([1])\nlen(b.items)": False,
+        "    def size(self):\n        return len(self.items)\nb = Bag([1])\nfor x in b:\n    pass": False,
+    }
+    for body, called in uses.items():
+        assert runner.facts(cls + body, probe)["method_called"] is called, body
 
 
 def test_plots_are_checked_through_line_data():
