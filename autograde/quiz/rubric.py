@@ -116,7 +116,21 @@ def _load(ch: str) -> Rubric:
     for q in qs.values():
         if q.points <= 0:
             raise ValueError(f"chapter {ch} question {q.q}: no points")
+        _check_arrangements(ch, q)
     return Rubric(ch, data.get("title", ""), data.get("synonyms", {}), qs)
+
+
+def _check_arrangements(ch: str, q: Question) -> None:
+    """A function probe's argument arrangements name only its arguments (see harness.arrangements)."""
+    ways = q.probe.get("arrangements")
+    if not ways:
+        return
+    n = len(q.probe["args"][0]) if q.probe.get("args") else 0
+    for way in ways:
+        flat = [j for a in way for j in (a if isinstance(a, list) else [a])]
+        if not flat or any(type(j) is not int or not 0 <= j < n for j in flat):
+            raise ValueError(f"chapter {ch} question {q.q}: probe arrangement {way} must list indices of its "
+                             f"{n} arguments (an int, or a list of ints passed as one tuple)")
 
 
 def chapters() -> list[str]:

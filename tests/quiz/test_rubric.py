@@ -49,3 +49,16 @@ def test_a_hint_fed_as_an_answer_does_not_earn_its_idea(chapter):
     earned = [(q.q, i.id, i.hint) for q in r.questions.values() for i in q.ideas
               if i in score_prose(q, r, i.hint).credited]
     assert earned == [], "reword these hints in autograde/quiz/rubrics/%s.json so they ask, not tell" % chapter
+
+
+def test_a_probe_arrangement_may_name_only_the_probes_arguments():
+    from autograde.quiz.rubric import Question, _check_arrangements
+
+    def question(ways):
+        return Question(q=1, topic="t", question="q", kind="code", model_answer="",
+                        probe={"type": "function", "args": [[1, 2, 3]], "arrangements": ways})
+
+    _check_arrangements("06", question([[0, 1, 2], [0, 2, 1], [0, [1, 2]]]))
+    for bad in ([[0, 1, 3]], [[0, [1, 5]]], [["x"]], [[]], [[True, 1, 2]]):
+        with pytest.raises(ValueError, match="chapter 06 question 1: probe arrangement"):
+            _check_arrangements("06", question(bad))
