@@ -481,7 +481,7 @@ class WarmServer:
         from .isolation import _copy_data
         work = self.slot / WORK
         shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
+        work.mkdir(mode=0o700)   # the submission's files: for the sandbox user only
         _copy_data(files, work)
         write_private(work / source_name, notebook)
         if os.geteuid() == 0:

@@ -123,13 +123,15 @@ def test_warm_kernel_is_sandboxed(server, tmp_path):
             f"s = socket.socket(); s.settimeout(3)\ntry:\n    s.connect(('127.0.0.1', {port})); print('net open')\n"
             "except OSError as e:\n    print('net closed')",
             f"print('course', os.path.exists({str(REPO / 'source')!r}), os.path.exists({str(REPO / 'autograde' / 'quiz' / 'rubrics')!r}))",
-            "import torch; print('torch', torch.__version__ != '')"), tmp_path)
+            "import torch; print('torch', torch.__version__ != '')",
+            "import stat; print('work mode', oct(stat.S_IMODE(os.stat('.').st_mode)))"), tmp_path)
     finally:
         listener.close()
     out = "".join(outputs(c) for c in nb.cells)
     assert "net closed" in out and "net open" not in out, out
     assert "course False False" in out, out
     assert "torch True" in out, out
+    assert "work mode 0o700" in out, out  # another local user never reads a submission (a killed worker leaves it)
     if os.geteuid() == 0:
         assert f"uid {sandbox.SANDBOX_UID}" in out, out
 
