@@ -239,12 +239,13 @@ def arranged(args, arrangement) -> list:
     return [tuple(args[j] for j in a) if isinstance(a, list) else args[a] for a in arrangement]
 
 
-def probe_functions(tree, probe):
-    """The top-level functions a 'function' probe may call (enough positional parameters for an arrangement)."""
+def probe_functions(tree, probe, nargs=None):
+    """The top-level functions a 'function' probe may call with `nargs` positional arguments (default: with
+    the arguments of any of its arrangements)."""
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     if probe.get("args"):
-        nargs = min(len(a) for a in arrangements(probe))
-        funcs = [f for f in funcs if len(f.args.args) >= nargs or f.args.vararg]
+        need = nargs if nargs is not None else min(len(a) for a in arrangements(probe))
+        funcs = [f for f in funcs if len(f.args.args) >= need or f.args.vararg]
     return funcs
 
 
@@ -532,11 +533,17 @@ def answer(code, probe):
         elif kind == "listcomp":
             report["comprehensions"] = probe_listcomps(tree, ns, probe)
         elif kind == "function":
-            funcs = probe_functions(tree, probe)
-            f = ns.get(funcs[-1].name) if funcs else script_function(tree, setup_ns, probe)
-            # one list of calls per argument arrangement the rubric allows (the first is the question's own)
-            by_arrangement = [probe_calls(f, probe, setup_ns, arrangement) if callable(f) else []
-                              for arrangement in (arrangements(probe) if funcs else arrangements({}))]
+            # one list of calls per argument arrangement the rubric allows (the first is the question's own),
+            # each of the last function that takes that many arguments
+            by_arrangement = []
+            if probe_functions(tree, probe):
+                for arrangement in arrangements(probe):
+                    fit = probe_functions(tree, probe, len(arrangement))
+                    f = ns.get(fit[-1].name) if fit else None
+                    by_arrangement.append(probe_calls(f, probe, setup_ns, arrangement) if callable(f) else [])
+            else:
+                f = script_function(tree, setup_ns, probe)
+                by_arrangement.append(probe_calls(f, probe, setup_ns, []) if callable(f) else [])
             report["calls"] = by_arrangement[0]
             if len(by_arrangement) > 1:
                 report["calls_arranged"] = by_arrangement[1:]

@@ -55,6 +55,8 @@ ANSWERS = [
     ("06", 15, "def sigmoid_range(x, hi, lo):\n    return torch.sigmoid(x) * (hi - lo) + lo"),
     ("06", 15, "def sigmoid_range(x, range=(0, 1)):\n    return (range[1] - range[0]) * torch.sigmoid(x) + range[0]"),
     ("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.clamp(x * (hi - lo) + lo, -9, 9)"),
+    ("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo\n\n"
+               "def show(x, y):\n    return None"),
     ("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo if lo == 0 else x"),
 ] + [("04", 4, text) for text in STUDENT_FORMS]
 _REPORTS: dict = {}
@@ -124,6 +126,9 @@ def test_an_open_signature_is_read_one_way_for_all_its_calls():
     assert passed("06", 15, "def sigmoid_range(x, hi, lo):\n    return torch.sigmoid(x) * (hi - lo) + lo") == both
     assert passed("06", 15, "def sigmoid_range(x, range=(0, 1)):\n    return (range[1] - range[0]) * torch.sigmoid(x) + range[0]") == both
     assert passed("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.clamp(x * (hi - lo) + lo, -9, 9)") == set()  # wrong whichever way
+    # a two-argument helper defined after it does not hide the function the question's own arrangement calls
+    assert passed("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo\n\n"
+                            "def show(x, y):\n    return None") == both
     # right only for lo == 0 (the first call): no arrangement makes the second call right as well
     assert passed("06", 15, "def sigmoid_range(x, lo, hi):\n    return torch.sigmoid(x) * (hi - lo) + lo if lo == 0 else x") == {"range_0_5_5"}
     # a check never takes one call from one arrangement and another call from another
