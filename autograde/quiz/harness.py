@@ -416,7 +416,7 @@ def probe_calls(f, probe, setup_ns, arrangement) -> list:
                 import torch
                 args = [torch.tensor(a, dtype=torch.float32) if i in probe["tensor_args"] else a
                         for i, a in enumerate(args)]
-            v = f(*(arranged(args, arrangement) if arrangement else args))
+            v = f(*arranged(args, arrangement))
             call = {"ok": True, "type": type(v).__name__[:50], "v": enc(v)}
             table = frame_of(v)
             if table is not None:
@@ -542,8 +542,9 @@ def answer(code, probe):
                     f = ns.get(fit[-1].name) if fit else None
                     by_arrangement.append(probe_calls(f, probe, setup_ns, arrangement) if callable(f) else [])
             else:
-                f = script_function(tree, setup_ns, probe)
-                by_arrangement.append(probe_calls(f, probe, setup_ns, []) if callable(f) else [])
+                f = script_function(tree, setup_ns, probe)  # a script takes its inputs as the question gives them
+                by_arrangement.append(probe_calls(f, probe, setup_ns, arrangements({"args": probe["args"]})[0])
+                                      if callable(f) else [])
             report["calls"] = by_arrangement[0]
             if len(by_arrangement) > 1:
                 report["calls_arranged"] = by_arrangement[1:]

@@ -85,14 +85,7 @@ def facts(source: str, probe: dict) -> dict:
              and isinstance(n.value.func, ast.Name) and n.value.func.id in class_names
              for t in n.targets if isinstance(t, ast.Name)}
     funcs = harness.probe_functions(tree, probe or {})
-    last = tree.body[-1] if tree.body else None
-    final = None
-    if isinstance(last, ast.Expr):
-        final = last.value
-        if isinstance(final, ast.Call) and isinstance(final.func, ast.Name) and final.func.id in ("print", "display"):
-            final = ast.Tuple(final.args, ast.Load())
-    elif isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Name):
-        final = last.value
+    final, _ = harness.final_value_source(tree)
     if isinstance(final, ast.Name):  # `t = x[1:, 1:]` then `t`: the value shown is the one assigned last
         assigned = [n.value for n in tree.body[:-1] if isinstance(n, ast.Assign) and len(n.targets) == 1
                     and isinstance(n.targets[0], ast.Name) and n.targets[0].id == final.id]
