@@ -154,17 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_library_warnings() -> None:
-    """Hide warnings from nbgrader's and nbformat's internals that say nothing to an instructor."""
-    import warnings
-
-    warnings.filterwarnings("ignore", category=Warning, module=r"(nbgrader|nbformat|sqlalchemy)(\..*)?$")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-
-
 def main(argv=None) -> int:
     """Run the command line; errors are printed as one line naming the fix, exit status 1."""
-    _quiet_library_warnings()
+    course.quiet_library_warnings()
     course._expose_environment_tools()  # nbgrader runs `alembic` from here, even without an activated venv
     args = build_parser().parse_args(argv)
     if args.command == "quiz":  # needs no course folder

@@ -84,6 +84,15 @@ def check_database(db_url: str) -> None:
         engine.dispose()
 
 
+def quiet_library_warnings() -> None:
+    """Hide warnings from nbgrader's, nbformat's and SQLAlchemy's internals that say nothing to an instructor
+    (the command line and every grading worker call this: a Dask worker process does not inherit the filters)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=Warning, module=r"(nbgrader|nbformat|sqlalchemy)(\..*)?$")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
 def _expose_environment_tools() -> None:
     """Put this interpreter's bin/ on PATH: nbgrader runs `alembic` and kernels from there.
 

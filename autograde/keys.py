@@ -37,7 +37,8 @@ def _execute_recording(path: Path):
     env = {k: v for k, v in os.environ.items() if k != GRADING_ENV}
     env.update({RECORD_ENV: "1", **THREAD_ENV})
     try:
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
+        # (the kernel's own log stays quiet: its warning about unencrypted local TCP says nothing to an instructor)
+        NotebookClient(nb, timeout=1800, kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"],
                        resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
     except CellExecutionError as exc:
         raise course.CourseError(f"{path}: the solution fails its own checks or errors; fix the notebook:\n{str(exc)[-1500:]}") from exc
@@ -83,6 +84,25 @@ def ensure(root: Path, assignment: str) -> None:
     """Build the assignment's keys when they are missing or older than the source."""
     if not current(root, assignment):
         build(root, assignment)
+
+
+def ensure_all(root: Path, assignments: list[str], parallel: int, note=None) -> None:
+    """`ensure` for several assignments, up to `parallel` solution runs at once (a fresh course builds every key
+    before its first grading run); `note(text)` is told which keys are built."""
+    stale = [a for a in assignments if not current(root, a)]
+    if not stale:
+        return
+    if note:
+        note(f"building the keys of {', '.join(stale)} (each solution notebook runs once)")
+    if parallel <= 1 or len(stale) == 1:
+        for assignment in stale:
+            build(root, assignment)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(parallel, len(stale))) as pool:
+        for done in [pool.submit(build, root, a) for a in stale]:
+            done.result()  # the first failure is raised, naming its notebook
 
 
 def seconds(root: Path, assignment: str) -> float:

@@ -79,6 +79,48 @@ def test_ensure_rebuilds_stale_keys_and_only_stale_ones(root, monkeypatch):
     assert built == [(root, "hw")] * 2
 
 
+def test_ensure_all_builds_only_stale_keys_and_several_at_once(root, monkeypatch):
+    import threading
+
+    src = root / "source"
+    for name in ("hw2", "hw3"):
+        (src / name).mkdir()
+        (src / name / "c.ipynb").write_text('{"cells": [3]}')
+    write_key(root, "a.ipynb")
+    write_key(root, "b.ipynb")                              # hw is current, hw2 and hw3 are not
+    both_running = threading.Barrier(2, timeout=10)
+    built, notes = [], []
+
+    def build(r, a):
+        both_running.wait()                                 # breaks (and fails the test) unless two run at once
+        built.append(a)
+        return []
+
+    monkeypatch.setattr(keys, "build", build)
+    keys.ensure_all(root, ["hw", "hw2", "hw3"], parallel=2, note=notes.append)
+    assert sorted(built) == ["hw2", "hw3"]
+    assert notes == ["building the keys of hw2, hw3 (each solution notebook runs once)"]
+
+
+def test_ensure_all_raises_a_failed_build_and_says_nothing_when_all_are_current(root, monkeypatch):
+    (root / "source" / "hw2").mkdir()
+    (root / "source" / "hw2" / "c.ipynb").write_text('{"cells": [3]}')
+
+    def build(r, a):
+        if a == "hw2":
+            raise keys.course.CourseError("hw2/c.ipynb: the solution fails its own checks")
+        return []
+
+    monkeypatch.setattr(keys, "build", build)
+    with pytest.raises(keys.course.CourseError, match="hw2/c.ipynb"):
+        keys.ensure_all(root, ["hw", "hw2"], parallel=2)
+    write_key(root, "a.ipynb")
+    write_key(root, "b.ipynb")
+    notes = []
+    keys.ensure_all(root, ["hw"], parallel=2, note=notes.append)
+    assert notes == []
+
+
 def test_load_reads_the_cells_or_nothing(root):
     write_key(root, "a.ipynb")
     assert keys.load(root / "keys", "hw", "a.ipynb") == {"ex1": [{"name": "x"}]}

@@ -107,6 +107,7 @@ def _grade_locked(root, work, settings, reporter, regrade, db_url, overrides) ->
     for area in ("graded", "feedback"):  # made once here: workers only add their own student's folders
         intake.clear_links(root, area)
     values = {**settings.values(), "db_url": db_url}
+    keys.ensure_all(root, [assignment for assignment, _ in work], settings.workers(), reporter.note)
     jobs, results = [], {assignment: {} for assignment, _ in work}
     for assignment, submissions in work:
         planned, refused = _plan(root, assignment, submissions, staging, values, regrade, overrides, db_url)

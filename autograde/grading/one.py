@@ -117,4 +117,5 @@ def _feedback(feedback_api, job: Job) -> None:
 
 def grade_job(job: Job) -> dict:
     """grade_one for a Dask worker (no callback)."""
+    course.quiet_library_warnings()
     return grade_one(job)

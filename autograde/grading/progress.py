@@ -14,6 +14,9 @@ class Reporter:
     def finished(self, student: str, result: dict) -> None:
         """`student`'s result is in."""
 
+    def note(self, text: str) -> None:
+        """A step of the run before grading starts (e.g. building keys)."""
+
 
 class Callback(Reporter):
     """Calls `on_start(student)` as each submission starts (the grade() API's `progress=`)."""
@@ -48,6 +51,9 @@ class Bar(Reporter):
 
     def plan(self, total: int) -> None:
         self.task = self.progress.add_task(self.assignment, total=total, failed=0)
+
+    def note(self, text: str) -> None:
+        self.progress.console.print(text)
 
     def finished(self, student: str, result: dict) -> None:
         if result.get("status") == "error":
