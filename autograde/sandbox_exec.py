@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import time
@@ -121,13 +122,22 @@ def execute(nb, cell_timeout: int, path: str, save=None, kernel_manager_class=No
 
 
 def _writer(nb, target: str):
-    """save(record): write the notebook with `record` to `target` atomically (a fresh file, then rename)."""
+    """save(record): write the notebook with `record` to `target` atomically (a fresh file, then rename).
+
+    Plain JSON, neither validated nor indented (nbformat.write took 0.18 s for a chapter 4 notebook with its
+    plots, json.dump 0.015 s, and the notebook is saved after each of its ~30 grade cells); the grader reads it
+    back with nbformat, which reads both alike."""
     def save(record: dict) -> None:
         nb.metadata["autograde_run"] = record
         tmp = f"{target}.partial"
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        nbformat.write(nb, tmp)
+        try:
+            text = json.dumps(nb, ensure_ascii=False)
+        except (TypeError, ValueError):   # something JSON cannot hold: nbformat's writer says what
+            text = nbformat.writes(nb)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
         os.replace(tmp, target)
     return save
 

@@ -612,3 +612,24 @@ def test_an_executor_killed_from_outside_keeps_the_cells_it_graded(tmp_path):
     nb = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     assert nb.cells[1].outputs[0]["text"] == "graded 42\n"
     assert nb.metadata["autograde_run"]["status"] == "died" and "after cell 2" in nb.metadata["autograde_run"]["reason"]
+
+
+def test_the_executor_s_saves_read_back_as_the_same_notebook(tmp_path):
+    """The progress saves are plain JSON (not nbformat's slow writer): nbformat reads them back unchanged,
+    plots and the run record included, and no partial file is left behind."""
+    from autograde import sandbox_exec
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    cell = nbformat.v4.new_code_cell("plot()\nprint('é')", execution_count=3)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="é\n")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell])
+    target = tmp_path / "out.ipynb"
+    save = sandbox_exec._writer(nb, str(target))
+    save({"status": "died", "reason": "the run was stopped after cell 2"})
+    back = nbformat.read(str(target), as_version=4)
+    nbformat.validate(back)
+    assert back == nb and back.metadata["autograde_run"]["reason"] == "the run was stopped after cell 2"
+    save({"status": "complete", "reason": ""})
+    assert nbformat.read(str(target), as_version=4).metadata["autograde_run"]["status"] == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ipynb"]
