@@ -166,7 +166,13 @@ def test_an_answer_without_evidence_is_not_correct():
     assert S("partial", 0.5, has_model=True, prose_q=1, sim_model=0.2) == ("incorrect", 0.1, "no_evidence")
     assert combiner.OFF_TOPIC_SIM == 0.14
     assert S("correct", 0.05, has_model=True, code_q_nocode=1) == ("incorrect", 0.05, "no_evidence")
-    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.25) == ("correct", 0.9, "")
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.25) == ("review", 0.9, "weak_evidence")
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.3499) == ("review", 0.9, "weak_evidence")
+    assert S("correct", 0.9, has_model=True, code_q_nocode=1, sim_model=0.3) == ("review", 0.9, "weak_evidence")
+    assert S("partial", 0.5, has_model=True, prose_q=1, sim_model=0.3) == ("partial", 0.5, "")  # only passes are held
+    assert S("correct", 0.9, has_model=True, prose_q=1, sim_model=0.35) == ("correct", 0.9, "")
+    assert S("correct", 0.9, has_model=True, prose_q=1, rubric_any=1, sim_model=0.3) == ("correct", 0.9, "")
+    assert combiner.WEAK_EVIDENCE_SIM == 0.35
     assert S("correct", 0.9, has_model=True, prose_q=1, rubric_any=1, sim_model=0.0) == ("correct", 0.9, "")
     assert S("correct", 0.9, has_model=False, prose_q=1) == ("review", 0.9, "no_evidence")
     assert S("partial", 0.5, has_model=False, prose_q=1) == ("partial", 0.5, "")

@@ -103,12 +103,16 @@ def decide(model: Model, values: dict, key: str = "") -> tuple[str, float, float
 
 EVIDENCE_SIM = 0.25  # below this similarity to the model answer, with no rubric idea found: no evidence
 OFF_TOPIC_SIM = 0.14  # below this, not even a terse answer on the topic (off-topic text scores up to ~0.17)
+# below this similarity, with no rubric idea found, the evidence is too weak to pass an answer without a person
+# (chosen by nested leave-one-learner-out CV on the real answers: 0.35 in 9 of 13 outer folds)
+WEAK_EVIDENCE_SIM = 0.35
 
 
 def safety(verdict: str, score: float, values: dict, has_model: bool, pure_code: bool = False) -> tuple[str, float, str]:
     """Rules the combiner cannot overrule (it learned from real answers, which are rarely off-topic):
-    an answer with no evidence of the question's content is not correct, and code that fails a
-    hidden check is not correct. Returns (verdict, score, reason or '')."""
+    an answer with no evidence of the question's content is not correct, one with weak evidence is not
+    passed without a person, and code that fails a hidden check is not correct. Returns (verdict, score,
+    reason or '')."""
     if pure_code and values.get("code_present") and values.get("code_frac", 0.0) >= 0.999:
         return "correct", max(score, 0.9), ""  # a pure code question is judged on what the code does
     if values.get("code_present") and values.get("code_frac", 0.0) < 0.999:
@@ -124,6 +128,8 @@ def safety(verdict: str, score: float, values: dict, has_model: bool, pure_code:
             if verdict == "correct" and values.get("sim_model", 0.0) >= OFF_TOPIC_SIM:
                 return "review", score, "no_evidence"  # terse answers in other words: a person decides
             return "incorrect", min(score, 0.1), "no_evidence"
+        if has_model and verdict == "correct" and values.get("sim_model", 0.0) < WEAK_EVIDENCE_SIM:
+            return "review", score, "weak_evidence"  # none of the key ideas, and only loosely like the model answer
         if not has_model and verdict == "correct":
             return "review", score, "no_evidence"
     return verdict, score, ""

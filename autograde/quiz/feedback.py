@@ -15,6 +15,8 @@ REASONS = {
     "code_error": "Your code did not run to the end.",
     "no_evidence": "The automatic grader found nothing of the question's content in this answer; an "
                    "instructor will check it.",
+    "weak_evidence": "The automatic grader found too little of the question's key ideas in this answer to pass it "
+                     "on its own; an instructor will check it.",
 }
 NO_MODEL = "(Graded without the sentence model: only the rubric's key ideas were checked.)"
 LANG_NOTE = {"th": "(Read in Thai through the multilingual sentence model.)",
