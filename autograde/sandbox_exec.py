@@ -132,12 +132,8 @@ def _writer(nb, target: str):
         tmp = f"{target}.partial"
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        try:
-            text = json.dumps(nb, ensure_ascii=False)
-        except (TypeError, ValueError):   # something JSON cannot hold: nbformat's writer says what
-            text = nbformat.writes(nb)
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+            json.dump(nb, f, ensure_ascii=False)
         os.replace(tmp, target)
     return save
 

@@ -7,7 +7,8 @@ Measured, in this order, on the same machine in one run (the load average is pri
 * the kit with `--jobs 1` (warm kernels, one submission at a time);
 * with --cold, also the kit with `--jobs 1` and cold kernels (c.SandboxedExecute.warm_kernels = False).
 Then the ratios: stock / kit (goal >= 4 with N >= 8 on a 2-core machine) and kit / plain execution (goal <= 1.2).
-Last, the bound no grader can beat here: the solution's cells after its imports, executed with one torch thread,
+Last, the bound no grader can beat here: the solution's cells in a kernel that already imported torch and fastai,
+executed with one torch thread,
 divided by the cores (every core busy with one submission, nothing else costing anything), and stock / that bound,
 the largest stock / kit ratio this notebook allows on this machine.
 Each figure also gives the CPU seconds per submission of the command and its descendants (user + system, from
@@ -133,40 +134,39 @@ def stock_seconds(tmp: Path, n: int) -> float:
     return elapsed / n
 
 
-def plain_seconds(course: Path) -> float:
-    """Seconds to execute the solution notebook top to bottom once (nbclient, fresh kernel), in a fresh Python."""
+# Executes the solution notebook in a fresh kernel; prints the seconds its cells took. With "one-thread", the
+# kernel first imports torch and fastai (untimed, as a warm kernel has them) and uses one torch thread.
+_EXECUTE = """import sys, time, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+c = NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}})
+with c.setup_kernel():
+    if sys.argv[3] == 'one-thread':
+        c.execute_cell(nbformat.v4.new_code_cell('import torch; torch.set_num_threads(1)\\nfrom fastai.vision.all import *'), 0)
+    t = time.perf_counter()
+    for i, cell in enumerate(nb.cells):
+        c.execute_cell(cell, i)
+    print(time.perf_counter() - t)
+"""
+
+
+def _execute(course: Path, mode: str, label: str) -> tuple[float, float]:
+    """(wall seconds of the whole command, seconds the cells took) executing the solution notebook in `mode`."""
     notebook = next((course / "solutions" / ASSIGNMENT).glob("*.ipynb"))
-    code = ("import sys, time, nbformat\nfrom nbclient import NotebookClient\n"
-            "nb = nbformat.read(sys.argv[1], as_version=4)\nt = time.perf_counter()\n"
-            "NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
-            "print(time.perf_counter() - t)")
-    elapsed, p = timed([sys.executable, "-c", code, str(notebook), str(notebook.parent)], course,
-                       "one plain execution of the solution notebook", 1)
+    elapsed, p = timed([sys.executable, "-c", _EXECUTE, str(notebook), str(notebook.parent), mode], course, label, 1)
     if p.returncode != 0:
         raise SystemExit(f"executing {notebook} failed:\n{p.stderr[-3000:]}")
-    return elapsed
+    return elapsed, float(p.stdout.strip().splitlines()[-1])
+
+
+def plain_seconds(course: Path) -> float:
+    """Seconds to execute the solution notebook top to bottom once (nbclient, fresh kernel), in a fresh Python."""
+    return _execute(course, "plain", "one plain execution of the solution notebook")[0]
 
 
 def compute_seconds(course: Path) -> float:
-    """Seconds of the solution notebook's cells after its imports, one torch thread (a warm kernel's share of work)."""
-    notebook = next((course / "solutions" / ASSIGNMENT).glob("*.ipynb"))
-    code = ("import sys, time, nbformat\nfrom nbclient import NotebookClient\n"
-            "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-            "c = NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}})\n"
-            "warm = nbformat.v4.new_code_cell('import torch; torch.set_num_threads(1)\\nfrom fastai.vision.all import *')\n"
-            "with c.setup_kernel():\n"
-            "    c.execute_cell(warm, 0)\n"
-            "    c.execute_cell(nb.cells[0], 0) if nb.cells[0].cell_type == 'code' else None\n"
-            "    t = time.perf_counter()\n"
-            "    for i, cell in enumerate(nb.cells[1:], 1):\n"
-            "        if cell.cell_type == 'code':\n"
-            "            c.execute_cell(cell, i)\n"
-            "    print(time.perf_counter() - t)")
-    p = subprocess.run([sys.executable, "-c", code, str(notebook), str(notebook.parent)], cwd=course, env=env(),
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"executing {notebook} failed:\n{p.stderr[-3000:]}")
-    return float(p.stdout.strip().splitlines()[-1])
+    """Seconds of the solution's cells in a kernel that already imported torch and fastai, one torch thread."""
+    return _execute(course, "one-thread", "the solution's cells, one torch thread")[1]
 
 
 def show(row: tuple[str, float]) -> None:
@@ -215,7 +215,7 @@ def main() -> None:
         print(f"stock nbgrader / kit: {stock / kit:.2f}x faster per submission (goal >= 4)")
     print(f"kit / one plain execution: {kit / plain:.2f} (goal <= 1.2)")
     cores = os.cpu_count() or 1
-    print(f"the solution's cells after its imports, one torch thread: {compute:.1f} s; "
+    print(f"the solution's cells, torch and fastai already imported, one torch thread: {compute:.1f} s; "
           f"divided by {cores} cores: {compute / cores:.1f} s per submission, the least any grader needs here")
     if "stock nbgrader autograde, plain config" in figures:
         print(f"stock nbgrader / that bound: {stock / (compute / cores):.2f}x (the largest stock / kit this notebook allows here); "
